@@ -892,6 +892,20 @@ static void test_fail_rate(void)
 	CU_ASSERT_PTR_NULL(strchr(a, '?'));
 }
 
+static void test_seeded_ids(void)
+{
+	const char *spec = "{\"boot_ms\":0,\"seed\":99}";
+	void *a = conn(new_dir(), spec), *b = conn(new_dir(), spec), *c = conn(new_dir(), FAST);
+	struct drv_vm va = create_ok(a, "s-1", NULL), vb = create_ok(b, "s-1", NULL);
+	struct drv_vm vc = create_ok(c, "s-1", NULL);
+
+	CU_ASSERT_STRING_EQUAL(va.csp_id, vb.csp_id);
+	CU_ASSERT_STRING_NOT_EQUAL(va.csp_id, vc.csp_id);
+	ops->disconnect(a);
+	ops->disconnect(b);
+	ops->disconnect(c);
+}
+
 static void test_fail_at_boot_time(void)
 {
 	/* A failing VM is Creating until its boot ends, then Failed. */
@@ -1705,6 +1719,7 @@ static const struct cu_test tests[] = {
 	{ "delete_matrix", test_delete_matrix },
 	{ "fail_rate", test_fail_rate },
 	{ "fail_at_boot_time", test_fail_at_boot_time },
+	{ "seeded_ids", test_seeded_ids },
 	{ "quota", test_quota },
 	{ "throttling", test_throttling },
 	{ "error_rate", test_error_rate },
