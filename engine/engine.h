@@ -145,8 +145,10 @@ int engine_cloud_set_spec(struct engine *e, uint64_t id, const char *text, size_
 /* One key of the spec ("driver", "region", ...); an empty value removes it. */
 int engine_cloud_set_key(struct engine *e, uint64_t id, const char *key, const char *value,
 			 bool dry_run, struct sbuf *why);
-/* key=value lines or a JSON object.  -EAGAIN when a JSON document is
- * incomplete (dry_run only). */
+/* key=value lines or a JSON object.  A dry run (each write) checks the
+ * syntax only, since lines may arrive one write() at a time; applying
+ * (close) lets the driver judge the whole credential.  -EAGAIN when a JSON
+ * document is incomplete. */
 int engine_cloud_set_credential(struct engine *e, uint64_t id, const char *text, size_t len,
 				bool dry_run, struct sbuf *why);
 /* Verbs for clouds/<c>/ctl: "refresh" (health and catalog now). */

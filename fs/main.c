@@ -14,11 +14,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,31 +117,43 @@ static char *default_state(void)
 	return strdup(path);
 }
 
+/*
+ * A dead FUSE daemon leaves its mount behind.  stat() can still answer from
+ * the kernel's attribute cache for a moment; statvfs() always asks the
+ * daemon, so ENOTCONN from it is the reliable sign.
+ */
 static int check_mountpoint(const char *mp, struct sbuf *err)
 {
+	struct statvfs sv;
 	struct stat st;
 
-	if (stat(mp, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return 0;
+	if (statvfs(mp, &sv) != 0 && errno == ENOTCONN) {
+		sbuf_addf(err, "%s is a stale mount (its baristafs died): unmount it first with "
+			  "fusermount3 -u %s", mp, mp);
+		return -ENOTCONN;
+	}
+	if (stat(mp, &st) != 0) {
+		sbuf_addf(err, "cannot use mountpoint %s: %s", mp, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
 		sbuf_addf(err, "%s is not a directory", mp);
 		return -ENOTDIR;
 	}
-	if (errno == ENOTCONN)
-		sbuf_addf(err, "%s is a stale mount (its baristafs died): unmount it first with "
-			  "fusermount3 -u %s", mp, mp);
-	else
-		sbuf_addf(err, "cannot use mountpoint %s: %s", mp, strerror(errno));
-	return -errno;
+	return 0;
 }
 
-/* Child → parent: one status byte, then a message. */
+/* Child → parent: one status byte and the message, in one write. */
 static void report(int fd, int ok, const char *msg)
 {
+	struct sbuf sb = SBUF_INIT;
+
 	if (fd < 0)
 		return;
-	if (write(fd, ok ? "0" : "1", 1) != 1 || (msg && write(fd, msg, strlen(msg)) < 0))
+	sbuf_addf(&sb, "%c%s", ok ? '0' : '1', msg ? msg : "");
+	if (write(fd, sb.buf, sb.len) != (ssize_t)sb.len)
 		perror("baristafs: status pipe");
+	sbuf_release(&sb);
 	close(fd);
 }
 
@@ -162,7 +176,12 @@ static int background(void)
 		return pfd[1];
 	}
 	close(pfd[1]);
-	n = read(pfd[0], buf, sizeof(buf) - 1);
+	n = 0;
+	for (ssize_t r; n < (ssize_t)sizeof(buf) - 1; n += r) { /* to EOF */
+		r = read(pfd[0], buf + n, sizeof(buf) - 1 - (size_t)n);
+		if (r <= 0)
+			break;
+	}
 	if (n <= 0) {
 		int status = 0;
 
@@ -214,7 +233,7 @@ static int run(struct fs *fs, struct fuse_cmdline_opts *co)
 	int rc;
 
 	if (co->singlethread)
-		return fuse_session_loop(fs->se);
+		return fuse_session_loop(fs->se) < 0 ? -EIO : 0;
 	cfg = fuse_loop_cfg_create();
 	if (!cfg)
 		return -ENOMEM;
@@ -223,7 +242,8 @@ static int run(struct fs *fs, struct fuse_cmdline_opts *co)
 	fuse_loop_cfg_set_max_threads(cfg, 64);
 	rc = fuse_session_loop_mt(fs->se, cfg);
 	fuse_loop_cfg_destroy(cfg);
-	return rc;
+	/* A positive result is the signal that ended the loop: a clean exit. */
+	return rc < 0 ? -EIO : 0;
 }
 
 static int mount_and_run(struct fuse_args *args, struct fuse_cmdline_opts *co, struct options *o,
@@ -244,6 +264,12 @@ static int mount_and_run(struct fuse_args *args, struct fuse_cmdline_opts *co, s
 		rc = -EINVAL;
 		goto out_engine;
 	}
+	/* Shells start background jobs with SIGINT ignored, and libfuse only
+	 * replaces default handlers: restore them so that SIGINT, SIGTERM and
+	 * SIGHUP always unmount cleanly. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	if (fuse_set_signal_handlers(se) != 0 || fuse_session_mount(se, co->mountpoint) != 0) {
 		sbuf_addf(&err, "cannot mount at %s (is /dev/fuse usable, fusermount3 installed?)",
 			  co->mountpoint);
@@ -304,7 +330,9 @@ int main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (fuse_parse_cmdline(&args, &co) != 0 || !co.mountpoint) {
+	if (fuse_parse_cmdline(&args, &co) != 0)
+		goto out; /* libfuse said why */
+	if (!co.mountpoint) {
 		fprintf(stderr, "usage: %s [options] MOUNTPOINT (see --help)\n", argv[0]);
 		goto out;
 	}
