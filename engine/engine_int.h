@@ -224,6 +224,8 @@ struct group *group_new(struct engine *e, const char *name, uid_t uid, gid_t gid
 void group_free(struct engine *e, struct group *g);
 int group_load(struct engine *e, const char *name, json_t *rec);
 void group_serialize(struct engine *e, struct group *g, struct sbuf *out);
+/* Remove a VM from the record, the tree and the store (refine; lock held). */
+void group_drop_vm(struct engine *e, struct group *g, struct vm *v);
 /* A VM of batch b finished creating, failed or not (lock held). */
 void group_batch_done(struct engine *e, struct group *g, uint32_t batch, bool failed);
 /* Rebuild batch counters from VM records after loading (lock held). */

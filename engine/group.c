@@ -184,14 +184,15 @@ void group_batches_rebuild(struct engine *e, struct group *g)
 	}
 }
 
-/* Remove a VM record (refine): it is gone from the tree and the store. */
-static void drop_vm(struct engine *e, struct group *g, struct vm *v)
+void group_drop_vm(struct engine *e, struct group *g, struct vm *v)
 {
 	eng_event(e, g, "groups/%s/vms/%s removed from the record", g->o.name, v->o.name);
 	objvec_remove(&g->vms, &v->o);
+	g->counts[v->status]--;
 	eng_removed(e, &v->o);
 	eng_dirty(e, "vm/%s/%s", g->o.name, v->o.name);
 	vm_free(e, v);
+	eng_touch(e, &g->o, ENG_CHG_ATTR | ENG_CHG_CHILDREN);
 }
 
 /*
@@ -201,7 +202,7 @@ static void drop_vm(struct engine *e, struct group *g, struct vm *v)
 static void refine_vm(struct engine *e, struct group *g, struct vm *v)
 {
 	if (!v->csp_id) {
-		drop_vm(e, g, v);
+		group_drop_vm(e, g, v);
 		return;
 	}
 	v->batch = UINT32_MAX; /* marks "drop when terminated" */

@@ -319,14 +319,7 @@ static void finish_action(struct engine *e, struct vm *v)
 	if (act == ACT_CREATE && v->batch != REFINE_MARK)
 		group_batch_done(e, g, v->batch, v->status == DRV_VM_FAILED);
 	if (v->status == DRV_VM_TERMINATED && v->batch == REFINE_MARK) {
-		eng_event(e, g, "groups/%s/vms/%s removed from the record (refined)", g->o.name,
-			  v->o.name);
-		objvec_remove(&g->vms, &v->o);
-		g->counts[v->status]--;
-		eng_removed(e, &v->o);
-		eng_dirty(e, "vm/%s/%s", g->o.name, v->o.name);
-		vm_free(e, v);
-		eng_touch(e, &g->o, ENG_CHG_ATTR | ENG_CHG_CHILDREN);
+		group_drop_vm(e, g, v);
 		return;
 	}
 	vm_changed(e, v);
