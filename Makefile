@@ -78,6 +78,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
 
 .PHONY: all tests check bench demo install uninstall clean fuzz
+.SECONDARY: # keep test objects between runs
 all: $(BARISTAFS) $(DRIVER_SOS) $(CLOUDTWIN) $(AGENT)
 tests: all $(UNIT_BINS) $(FUZZ_BINS)
 
