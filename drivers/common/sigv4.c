@@ -3,32 +3,21 @@
  *
  * Every intermediate string lives in a struct sbuf with the default
  * ceiling, so a hostile request seen by a verifier cannot make it allocate
- * without bound.  Headers are sorted by lowercase name with their arrival
- * index as tie-break, which keeps repeated headers in the order received
- * (they are joined with ',').
+ * without bound.  Query and header canonicalisation are shared with the
+ * Alibaba ACS3 signer (canon.c).
  */
 #include "drivers/common/sigv4.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
 
+#include "drivers/common/canon.h"
 #include "drivers/common/codec.h"
 #include "drivers/common/hash.h"
-#include "drivers/common/params.h"
-
-#define SIGV4_MAX_HEADERS 256
-
-struct sigv4_hdr {
-	char *name;	/* lowercase, trimmed */
-	char *value;	/* trimmed, inner blanks collapsed */
-	size_t index;
-};
 
 void sigv4_amz_date(int64_t unix_s, char out[SIGV4_DATE_LEN])
 {
@@ -95,192 +84,12 @@ static int sigv4_canonical_uri(const struct sigv4_request *req, struct sbuf *out
 	return rc;
 }
 
-/* ---- canonical query -------------------------------------------------------- */
-
-static int sigv4_encoded_pair(struct params *enc, const struct param *p)
+static int sigv4_headers(const struct sigv4_request *req, struct sbuf *canon, struct sbuf *list)
 {
-	struct sbuf n = SBUF_INIT, v = SBUF_INIT;
-	int rc;
+	struct canon_headers h = { .headers = req->headers, .n = req->nheaders,
+				   .list = req->signed_headers, .collapse = true };
 
-	rc = codec_pct_encode(&n, p->name, strlen(p->name), false);
-	if (rc == 0)
-		rc = codec_pct_encode(&v, p->value, strlen(p->value), false);
-	if (rc == 0)
-		rc = params_add(enc, n.buf, v.buf);
-	sbuf_release(&n);
-	sbuf_release(&v);
-	return rc;
-}
-
-static int sigv4_canonical_query(const char *query, struct sbuf *out)
-{
-	struct params raw = PARAMS_INIT, enc = PARAMS_INIT;
-	int rc = sbuf_add(out, "", 0);
-
-	if (rc == 0 && query)
-		rc = params_parse(&raw, query, strlen(query), false);
-	for (size_t i = 0; rc == 0 && i < raw.n; i++) {
-		if (strcmp(raw.v[i].name, "X-Amz-Signature") != 0)
-			rc = sigv4_encoded_pair(&enc, &raw.v[i]);
-	}
-	params_sort(&enc);
-	for (size_t i = 0; rc == 0 && i < enc.n; i++)
-		rc = sbuf_addf(out, "%s%s=%s", i ? "&" : "", enc.v[i].name, enc.v[i].value);
-	params_release(&raw);
-	params_release(&enc);
-	return rc;
-}
-
-/* ---- canonical headers ------------------------------------------------------ */
-
-static char *sigv4_trimmed_name(const char *name)
-{
-	size_t len;
-	char *s;
-
-	while (isspace((unsigned char)*name))
-		name++;
-	len = strlen(name);
-	while (len && isspace((unsigned char)name[len - 1]))
-		len--;
-	s = strndup(name, len);
-	for (size_t i = 0; s && i < len; i++)
-		s[i] = (char)tolower((unsigned char)s[i]);
-	return s;
-}
-
-/* Trim, and collapse every run of blanks (folded lines included) into one space. */
-static char *sigv4_collapsed_value(const char *value)
-{
-	char *s = malloc(strlen(value) + 1), *d = s;
-	bool blank = false;
-
-	if (!s)
-		return NULL;
-	for (const char *p = value; *p; p++) {
-		if (isspace((unsigned char)*p)) {
-			blank = d != s;
-			continue;
-		}
-		if (blank)
-			*d++ = ' ';
-		blank = false;
-		*d++ = *p;
-	}
-	*d = '\0';
-	return s;
-}
-
-static int sigv4_hdr_cmp(const void *a, const void *b)
-{
-	const struct sigv4_hdr *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	if (c)
-		return c;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* Is lname one of the ';'-separated names in list (NULL list: all are)? */
-static bool sigv4_listed(const char *list, const char *lname)
-{
-	size_t n = strlen(lname);
-
-	if (!list)
-		return true;
-	for (const char *p = list; *p;) {
-		const char *semi = strchr(p, ';');
-		size_t len = semi ? (size_t)(semi - p) : strlen(p);
-
-		if (len == n && strncmp(p, lname, n) == 0)
-			return true;
-		if (!semi)
-			break;
-		p = semi + 1;
-	}
-	return false;
-}
-
-static void sigv4_hdrs_free(struct sigv4_hdr *h, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(h[i].name);
-		free(h[i].value);
-	}
-	free(h);
-}
-
-/* Every name in list must be among the collected headers. */
-static int sigv4_check_listed(const char *list, const struct sigv4_hdr *h, size_t n)
-{
-	size_t count = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (i == 0 || strcmp(h[i].name, h[i - 1].name) != 0)
-			count++;
-	}
-	for (const char *p = list; *p; p++) {
-		if (*p == ';')
-			count--;
-	}
-	return count == 1 ? 0 : -EINVAL;	/* distinct names = separators + 1 */
-}
-
-static int sigv4_collect(const struct sigv4_request *req, struct sigv4_hdr **out, size_t *n)
-{
-	struct sigv4_hdr *h;
-	size_t k = 0;
-
-	if (req->nheaders > SIGV4_MAX_HEADERS)
-		return -E2BIG;
-	h = calloc(req->nheaders ? req->nheaders : 1, sizeof(*h));
-	if (!h)
-		return -ENOMEM;
-	for (size_t i = 0; i < req->nheaders; i++) {
-		char *name = sigv4_trimmed_name(req->headers[i].name);
-
-		if (name && sigv4_listed(req->signed_headers, name)) {
-			h[k] = (struct sigv4_hdr){ name, sigv4_collapsed_value(req->headers[i].value), i };
-			name = NULL;
-			if (!h[k++].value) {
-				sigv4_hdrs_free(h, k);
-				return -ENOMEM;
-			}
-		}
-		free(name);
-	}
-	qsort(h, k, sizeof(*h), sigv4_hdr_cmp);
-	if (req->signed_headers && (k == 0 || sigv4_check_listed(req->signed_headers, h, k))) {
-		sigv4_hdrs_free(h, k);
-		return -EINVAL;
-	}
-	*out = h;
-	*n = k;
-	return 0;
-}
-
-static int sigv4_canonical_headers(const struct sigv4_request *req, struct sbuf *canon,
-				   struct sbuf *list)
-{
-	struct sigv4_hdr *h = NULL;
-	size_t n = 0;
-	int rc = sigv4_collect(req, &h, &n);
-
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		bool first = i == 0 || strcmp(h[i].name, h[i - 1].name) != 0;
-		bool last = i + 1 == n || strcmp(h[i].name, h[i + 1].name) != 0;
-
-		if (first)
-			rc = sbuf_addf(canon, "%s:", h[i].name);
-		if (rc == 0 && first && list)
-			rc = sbuf_addf(list, "%s%s", list->len ? ";" : "", h[i].name);
-		if (rc == 0)
-			rc = sbuf_addf(canon, "%s%s", first ? "" : ",", h[i].value);
-		if (rc == 0 && last)
-			rc = sbuf_addc(canon, '\n');
-	}
-	sigv4_hdrs_free(h, n);
-	return rc;
+	return canon_headers(&h, canon, list);
 }
 
 /* ---- the request, the string, the signature -------------------------------- */
@@ -300,11 +109,11 @@ int sigv4_canonical_request(const struct sigv4_request *req, struct sbuf *out,
 	if (rc == 0)
 		rc = sbuf_addc(out, '\n');
 	if (rc == 0)
-		rc = sigv4_canonical_query(req->query, out);
+		rc = canon_query(req->query, "X-Amz-Signature", out);
 	if (rc == 0)
 		rc = sbuf_addc(out, '\n');
 	if (rc == 0)
-		rc = sigv4_canonical_headers(req, out, &list);
+		rc = sigv4_headers(req, out, &list);
 	if (!req->payload_hash)
 		hash_sha256_hex(req->body ? req->body : "", req->body ? req->body_len : 0, hash);
 	if (rc == 0)
@@ -455,7 +264,7 @@ int sigv4_presign(const struct sigv4_request *req, const struct sigv4_key *key,
 
 	if (!key->access_key_id)
 		return -EINVAL;
-	rc = sigv4_canonical_headers(req, &canon, &list);	/* for the signed list */
+	rc = sigv4_headers(req, &canon, &list);	/* for the signed list */
 	if (rc == 0)
 		rc = sbuf_adds(&q, req->query ? req->query : "");
 	if (rc == 0)
@@ -513,49 +322,20 @@ static int sigv4_parse_credential(const char *v, size_t len, struct sigv4_auth *
 	return sigv4_copy(out->service, sizeof(out->service), part[3], plen[3]);
 }
 
-static int sigv4_parse_field(const char *p, size_t len, struct sigv4_auth *out, unsigned *seen)
-{
-	if (len > 11 && strncmp(p, "Credential=", 11) == 0) {
-		*seen |= 1;
-		return sigv4_parse_credential(p + 11, len - 11, out);
-	}
-	if (len > 14 && strncmp(p, "SignedHeaders=", 14) == 0) {
-		*seen |= 2;
-		return sigv4_copy(out->signed_headers, sizeof(out->signed_headers), p + 14,
-				  len - 14);
-	}
-	if (len == 10 + SIGV4_SIG_LEN - 1 && strncmp(p, "Signature=", 10) == 0) {
-		*seen |= 4;
-		return sigv4_copy(out->signature, sizeof(out->signature), p + 10, len - 10);
-	}
-	return -EINVAL;
-}
-
 int sigv4_parse_authorization(const char *value, struct sigv4_auth *out)
 {
-	const char *p = value;
-	unsigned seen = 0;
-	size_t alg = strlen(SIGV4_ALGORITHM);
+	char cred[256];
+	const struct canon_auth_field f[] = {
+		{ "Credential", cred, sizeof(cred) },
+		{ "SignedHeaders", out->signed_headers, sizeof(out->signed_headers) },
+		{ "Signature", out->signature, sizeof(out->signature) },
+	};
 
 	memset(out, 0, sizeof(*out));
-	if (!value || strncmp(p, SIGV4_ALGORITHM, alg) != 0 || p[alg] != ' ')
+	if (canon_auth_parse(value, SIGV4_ALGORITHM, f, 3) ||
+	    strlen(out->signature) != SIGV4_SIG_LEN - 1)
 		return -EINVAL;
-	p += alg;
-	while (*p) {
-		size_t len;
-		int rc;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		len = strcspn(p, ", ");
-		if (len == 0)
-			break;
-		rc = sigv4_parse_field(p, len, out, &seen);
-		if (rc)
-			return rc;
-		p += len;
-	}
-	return seen == 7 ? 0 : -EINVAL;
+	return sigv4_parse_credential(cred, strlen(cred), out);
 }
 
 int sigv4_verify(const struct sigv4_request *req, const struct sigv4_auth *auth,

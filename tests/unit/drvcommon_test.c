@@ -1,15 +1,19 @@
 /*
  * drvcommon_test.c - the small helpers under drivers/common: codec
  * (base64, base64url, hex, percent-encoding), hash (SHA-256, HMAC, random
- * ids) and params (ordered name/value lists), against published vectors
- * (RFC 4648, RFC 4231, RFC 2202) and their error cases.
+ * ids), params (ordered name/value lists), xmlh (libxml2 walking), drvmap
+ * (status and error tables) and conf (spec and credential keys), against
+ * published vectors (RFC 4648, RFC 4231, RFC 2202) and their error cases.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "drivers/common/codec.h"
+#include "drivers/common/conf.h"
+#include "drivers/common/drvmap.h"
 #include "drivers/common/hash.h"
 #include "drivers/common/params.h"
+#include "drivers/common/xmlh.h"
 #include "tests/unit/cu.h"
 
 /* ---- codec ---------------------------------------------------------------- */
@@ -231,6 +235,176 @@ static void test_params_ceiling(void)
 	params_release(&p);
 }
 
+/* ---- xmlh ------------------------------------------------------------------- */
+
+static const char ec2_doc[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	"<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">\n"
+	"  <requestId> r-1 </requestId>\n"
+	"  <reservationSet><item><instancesSet>\n"
+	"    <item><instanceId>i-1</instanceId><instanceState><code>16</code></instanceState></item>\n"
+	"    <!-- a comment -->\n"
+	"    <item><instanceId>i-2</instanceId><instanceState><code>x</code></instanceState></item>\n"
+	"  </instancesSet></item></reservationSet>\n"
+	"</DescribeInstancesResponse>\n";
+
+static void test_xmlh_walk(void)
+{
+	xmlDoc *doc = xmlh_parse(ec2_doc, strlen(ec2_doc));
+	xmlNode *root = xmlh_root(doc), *set, *it;
+	char buf[16], tiny[3];
+	long long code = 0;
+	int n = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	CU_ASSERT_STRING_EQUAL(xmlh_name(root), "DescribeInstancesResponse");
+	CU_ASSERT_EQUAL(xmlh_text(root, "requestId", buf, sizeof(buf)), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "r-1");
+	set = xmlh_path(root, "reservationSet/item/instancesSet");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(set);
+	for (it = xmlh_child(set, "item"); it; it = xmlh_next(it, "item"))
+		n++;
+	CU_ASSERT_EQUAL(n, 2);
+	it = xmlh_child(set, "item");
+	CU_ASSERT_EQUAL(xmlh_int(it, "instanceState/code", &code), 0);
+	CU_ASSERT_EQUAL(code, 16);
+	CU_ASSERT_EQUAL(xmlh_int(xmlh_next(it, "item"), "instanceState/code", &code), -EINVAL);
+	CU_ASSERT_EQUAL(xmlh_text(it, "missing/path", buf, sizeof(buf)), -ENOENT);
+	CU_ASSERT_STRING_EQUAL(buf, "");
+	CU_ASSERT_EQUAL(xmlh_int(it, "missing", &code), -ENOENT);
+	CU_ASSERT_EQUAL(xmlh_text(it, "instanceId", tiny, sizeof(tiny)), -E2BIG);
+	CU_ASSERT_STRING_EQUAL(tiny, "i-");
+	CU_ASSERT_PTR_NULL(xmlh_child(NULL, "x"));
+	CU_ASSERT_PTR_NULL(xmlh_next(NULL, "x"));
+	xmlFreeDoc(doc);
+}
+
+static void test_xmlh_hostile(void)
+{
+	static const char xxe[] = "<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r><a>&x;</a></r>";
+	static const char *bad[] = { "", "<a>", "<a></b>", "not xml", "<a>&undefined;</a>" };
+	xmlDoc *doc = xmlh_parse(xxe, strlen(xxe));
+	char buf[256];
+
+	/* An external entity is never loaded. */
+	if (doc) {
+		xmlh_text(xmlh_root(doc), "a", buf, sizeof(buf));
+		CU_ASSERT_PTR_NULL(strstr(buf, "root:"));
+		xmlFreeDoc(doc);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		CU_ASSERT_PTR_NULL(xmlh_parse(bad[i], strlen(bad[i])));
+	CU_ASSERT_PTR_NULL(xmlh_parse(NULL, 10));
+}
+
+/* ---- drvmap ----------------------------------------------------------------- */
+
+static const struct drvmap_err errs[] = {
+	{ "RequestLimitExceeded", EAGAIN, true },
+	{ "QuotaExceed.*", EDQUOT, false },
+	{ "InvalidInstanceID.NotFound", ENOENT, false },
+	{ "AuthFailure", EACCES, false },
+	{ NULL, 0, false },
+};
+
+static void test_drvmap_errors(void)
+{
+	static const struct {
+		int status;
+		const char *code;
+		int rc;
+		bool retry;
+	} cases[] = {
+		{ 503, "RequestLimitExceeded", -EAGAIN, true },
+		{ 400, "QuotaExceed.ElasticQuota", -EDQUOT, false },
+		{ 400, "QuotaExceed", -EIO, false },		/* the prefix needs its dot */
+		{ 400, "InvalidInstanceID.NotFound", -ENOENT, false },
+		{ 401, "AuthFailure", -EACCES, false },
+		{ 429, "SomethingNew", -EAGAIN, true },
+		{ 503, NULL, -EAGAIN, true },
+		{ 500, "", -EIO, true },
+		{ 502, "Whatever", -EIO, true },
+		{ 403, "Forbidden", -EACCES, false },
+		{ 404, "Gone", -ENOENT, false },
+		{ 400, "Unknown", -EIO, false },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct drvmap_answer a = { cases[i].status, cases[i].code, "msg", "req-1", 0, NULL };
+		struct drv_error e = { 0 };
+
+		CU_ASSERT_EQUAL(drvmap_error(errs, &a, &e), cases[i].rc);
+		CU_ASSERT_EQUAL(e.retryable, cases[i].retry);
+		CU_ASSERT_EQUAL(e.http_status, cases[i].status);
+		CU_ASSERT_STRING_EQUAL(e.request_id, "req-1");
+	}
+}
+
+static void test_drvmap_detail(void)
+{
+	const char *secrets[] = { "wJalrXUtnFEMI", "abc", NULL };
+	struct drvmap_answer a = { 403, "SignatureDoesNotMatch",
+				   "key wJalrXUtnFEMI and wJalrXUtnFEMI again, abc kept", NULL, 1500,
+				   secrets };
+	struct drv_error e = { 0 };
+
+	CU_ASSERT_EQUAL(drvmap_error(errs, &a, &e), -EACCES);
+	CU_ASSERT_STRING_EQUAL(e.message, "key *** and *** again, abc kept");
+	CU_ASSERT_EQUAL(e.retry_after_ms, 1500);
+	CU_ASSERT_STRING_EQUAL(e.request_id, "");
+	a = (struct drvmap_answer){ 500, NULL, NULL, NULL, 0, NULL };
+	CU_ASSERT_EQUAL(drvmap_error(errs, &a, &e), -EIO);
+	CU_ASSERT_STRING_EQUAL(e.code, "HTTPError");
+	CU_ASSERT_STRING_EQUAL(e.message, "HTTP 500");
+	CU_ASSERT_EQUAL(drvmap_error(errs, &a, NULL), -EIO);
+}
+
+static void test_drvmap_status(void)
+{
+	static const struct drvmap_status st[] = {
+		{ "running", DRV_VM_RUNNING }, { "stopped", DRV_VM_SUSPENDED }, { NULL, 0 },
+	};
+
+	CU_ASSERT_EQUAL(drvmap_status(st, "running"), DRV_VM_RUNNING);
+	CU_ASSERT_EQUAL(drvmap_status(st, "Running"), DRV_VM_UNDEFINED);
+	CU_ASSERT_EQUAL(drvmap_status(st, NULL), DRV_VM_UNDEFINED);
+	CU_ASSERT_STRING_EQUAL(drvmap_status_name(DRV_VM_SUSPENDED), "Suspended");
+	CU_ASSERT_STRING_EQUAL(drvmap_status_name((enum drv_vm_status)99), "Undefined");
+}
+
+/* ---- conf ------------------------------------------------------------------- */
+
+static void test_conf(void)
+{
+	json_t *o = json_pack("{s:s, s:i, s:s, s:n}", "access_key_id", "AKID", "num", 3, "empty",
+			      "", "null");
+	struct drv_error e = { 0 };
+	char buf[8], url[64];
+
+	CU_ASSERT_EQUAL(conf_str(o, "credential", "access_key_id", true, buf, sizeof(buf), &e), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "AKID");
+	CU_ASSERT_EQUAL(conf_str(o, "credential", "secret", true, buf, sizeof(buf), &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.message, "credential key 'secret' is missing");
+	CU_ASSERT_EQUAL(conf_str(o, "credential", "empty", true, buf, sizeof(buf), &e), -EINVAL);
+	CU_ASSERT_EQUAL(conf_str(o, "credential", "null", true, buf, sizeof(buf), &e), -EINVAL);
+	CU_ASSERT_EQUAL(conf_str(o, "spec", "num", false, buf, sizeof(buf), &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.message, "spec key 'num' must be a string");
+	CU_ASSERT_EQUAL(conf_str(o, "spec", "absent", false, buf, sizeof(buf), &e), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "");
+	CU_ASSERT_EQUAL(conf_str(o, "credential", "access_key_id", true, buf, 4, &e), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.message, "credential key 'access_key_id' is too long");
+	CU_ASSERT_EQUAL(conf_str(NULL, "credential", "x", true, buf, sizeof(buf), &e), -EINVAL);
+	CU_ASSERT_EQUAL(conf_endpoint(NULL, "https://ec2.{region}.amazonaws.com/", "eu-west-1", url,
+				      sizeof(url), &e), 0);
+	CU_ASSERT_STRING_EQUAL(url, "https://ec2.eu-west-1.amazonaws.com/");
+	CU_ASSERT_EQUAL(conf_endpoint("http://127.0.0.1:9000", "x", "r", url, sizeof(url), &e), 0);
+	CU_ASSERT_STRING_EQUAL(url, "http://127.0.0.1:9000/");
+	CU_ASSERT_EQUAL(conf_endpoint("ftp://h/", "x", "r", url, sizeof(url), &e), -EINVAL);
+	CU_ASSERT_EQUAL(conf_endpoint("https://a-very-long-host-name.example.com/", "x", "r", url,
+				      16, &e), -EINVAL);
+	json_decref(o);
+}
+
 static const struct cu_test tests[] = {
 	{ "b64_rfc4648", test_b64_rfc4648 },
 	{ "b64_alphabets", test_b64_alphabets },
@@ -245,6 +419,12 @@ static const struct cu_test tests[] = {
 	{ "params_roundtrip", test_params_roundtrip },
 	{ "params_parse_forms", test_params_parse_forms },
 	{ "params_ceiling", test_params_ceiling },
+	{ "xmlh_walk", test_xmlh_walk },
+	{ "xmlh_hostile", test_xmlh_hostile },
+	{ "drvmap_errors", test_drvmap_errors },
+	{ "drvmap_detail", test_drvmap_detail },
+	{ "drvmap_status", test_drvmap_status },
+	{ "conf", test_conf },
 	{ NULL, NULL },
 };
 
