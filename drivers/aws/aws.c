@@ -67,8 +67,10 @@ static void aws_disconnect(void *conn)
 	if (!c)
 		return;
 	http_client_free(c->http);
-	pthread_mutex_destroy(&c->lock);
-	pthread_cond_destroy(&c->cond);
+	once_release(&c->net_once);
+	memo_release(&c->subnets);
+	memo_release(&c->keys);
+	memo_release(&c->images);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
 }
@@ -76,16 +78,14 @@ static void aws_disconnect(void *conn)
 static int aws_connect(const struct drv_config *cfg, void **conn, struct drv_error *err)
 {
 	struct aws_conn *c = calloc(1, sizeof(*c));
-	pthread_condattr_t attr;
 	int rc;
 
 	if (!c)
 		return -ENOMEM;
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);	/* deadlines are monotonic */
-	pthread_cond_init(&c->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	once_init(&c->net_once);
+	memo_init(&c->subnets);
+	memo_init(&c->keys);
+	memo_init(&c->images);
 	snprintf(c->cloud, sizeof(c->cloud), "%s", cfg->cloud ? cfg->cloud : "aws");
 	rc = aws_read_credential(c, cfg->credential, err);
 	if (rc == 0)

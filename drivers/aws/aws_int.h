@@ -11,13 +11,14 @@
 #ifndef BFS_AWS_INT_H
 #define BFS_AWS_INT_H
 
-#include <pthread.h>
 #include <stdbool.h>
 
 #include <libxml/tree.h>
 
 #include "drivers/common/drvmap.h"
 #include "drivers/common/http.h"
+#include "drivers/common/memo.h"
+#include "drivers/common/once.h"
 #include "drivers/common/params.h"
 #include "drivers/driver.h"
 
@@ -26,18 +27,6 @@
 #define AWS_DEFAULT_ENDPOINT "https://ec2.{region}.amazonaws.com/"
 #define AWS_PAGE_SIZE 200	/* MaxResults of DescribeInstances (5..1000) */
 #define AWS_MAX_PAGES 1000	/* a listing that never ends is an error */
-#define AWS_NZONES 16
-#define AWS_NKEYS 8
-#define AWS_NIMAGES 32
-
-/* The connection's default network, resolved once and reused. */
-struct aws_net {
-	bool ready;
-	char vpc[64];
-	char sg[64];
-	struct { char zone[64]; char subnet[64]; } subnets[AWS_NZONES];
-	unsigned nsubnets;
-};
 
 struct aws_conn {
 	/* Read-only after connect. */
@@ -53,15 +42,14 @@ struct aws_conn {
 	char image_owners[256];		/* comma-separated Owner.N values */
 	struct http_client *http;
 
-	/* Guarded by lock; never held across a network call. */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* signalled when net_busy clears */
-	bool net_busy;			/* one thread is resolving net */
-	struct aws_net net;
-	char keys[AWS_NKEYS][64];	/* key pairs known to exist */
-	unsigned nkeys;
-	struct { char name[128]; char id[32]; } images[AWS_NIMAGES];
-	unsigned nimages;
+	/* The default network: vpc and sg are written by the one net_once step
+	 * and read only after once_run() returned 0 (its lock orders them). */
+	struct once net_once;
+	char vpc[64];
+	char sg[64];
+	struct memo subnets;		/* zone -> subnet id */
+	struct memo keys;		/* key pair name -> "imported" */
+	struct memo images;		/* image name -> ami id */
 };
 
 extern const struct drvmap_err aws_errors[];
@@ -126,7 +114,8 @@ int aws_tag_spec(struct params *p, int n, const char *rtype, const char *name,
 /*
  * The security group and the subnet of zone that VMs of this connection
  * use, found or created on first use (tagged managed-by=baristafs) and
- * cached.  Thread-safe; concurrent first callers wait for one resolver.
+ * cached.  Thread-safe; concurrent first callers wait for one resolver
+ * (drivers/common/once.h).
  */
 int aws_net_get(struct aws_conn *c, const struct drv_ctx *ctx, const char *zone, char *sg,
 		size_t sglen, char *subnet, size_t snlen, struct drv_error *err);

@@ -10,15 +10,14 @@
  * tagged managed-by=baristafs and baristafs-id=conn:<cloud>, which is how
  * cleanup() finds it again.
  *
- * Locking: c->lock guards the caches and is never held across a call.
- * The security group is resolved by one thread at a time (net_busy, with
- * others waiting on c->cond until their deadline); subnets, keys and
- * images are idempotent look-ups that may race harmlessly.
+ * Locking: the security group is resolved by one thread at a time
+ * (struct once, the others waiting until their deadline); subnets, keys
+ * and images are idempotent look-ups kept in memos, which may race
+ * harmlessly.  No lock is held across a call.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "drivers/aws/aws_int.h"
 #include "drivers/common/codec.h"
@@ -145,67 +144,29 @@ static int aws_open_ssh(struct aws_conn *c, const struct drv_ctx *ctx, const cha
 	return rc == -EEXIST ? 0 : rc;	/* the rule is there already */
 }
 
-static int aws_net_resolve(struct aws_conn *c, const struct drv_ctx *ctx, struct aws_net *net,
-			   struct drv_error *err)
+struct aws_net_step {
+	struct aws_conn *c;
+	const struct drv_ctx *ctx;
+	struct drv_error *err;
+};
+
+/* The once step: find the VPC and the connection's security group, or create it. */
+static int aws_net_resolve(void *arg)
 {
+	struct aws_net_step *st = arg;
+	struct aws_conn *c = st->c;
 	char name[96];
 	int rc;
 
 	snprintf(name, sizeof(name), "baristafs-%s", c->cloud);
-	rc = aws_find_vpc(c, ctx, net->vpc, sizeof(net->vpc), err);
+	rc = aws_find_vpc(c, st->ctx, c->vpc, sizeof(c->vpc), st->err);
 	if (rc == 0)
-		rc = aws_find_sg(c, ctx, net->vpc, name, net->sg, sizeof(net->sg), err);
+		rc = aws_find_sg(c, st->ctx, c->vpc, name, c->sg, sizeof(c->sg), st->err);
 	if (rc == -ENOENT) {
-		rc = aws_create_sg(c, ctx, net->vpc, name, net->sg, sizeof(net->sg), err);
+		rc = aws_create_sg(c, st->ctx, c->vpc, name, c->sg, sizeof(c->sg), st->err);
 		if (rc == 0)
-			rc = aws_open_ssh(c, ctx, net->sg, err);
+			rc = aws_open_ssh(c, st->ctx, c->sg, st->err);
 	}
-	return rc;
-}
-
-static int aws_wait_turn(struct aws_conn *c, const struct drv_ctx *ctx)
-{
-	struct timespec ts;
-	int64_t deadline = ctx ? ctx->deadline_ms : 0;
-
-	while (c->net_busy && !c->net.ready) {
-		if (!deadline) {
-			pthread_cond_wait(&c->cond, &c->lock);
-			continue;
-		}
-		ts.tv_sec = (time_t)(deadline / 1000);
-		ts.tv_nsec = (long)(deadline % 1000) * 1000000L;
-		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
-			return -ETIMEDOUT;
-	}
-	return 0;
-}
-
-/* Make c->net ready: resolve it, or wait for the thread that is resolving it. */
-static int aws_net_ready(struct aws_conn *c, const struct drv_ctx *ctx, struct drv_error *err)
-{
-	struct aws_net net = { 0 };
-	int rc;
-
-	pthread_mutex_lock(&c->lock);
-	rc = aws_wait_turn(c, ctx);
-	if (rc || c->net.ready) {
-		pthread_mutex_unlock(&c->lock);
-		return rc ? drv_fail(err, ETIMEDOUT, "Timeout", "waiting for the network setup")
-			  : 0;
-	}
-	c->net_busy = true;
-	pthread_mutex_unlock(&c->lock);
-	rc = aws_net_resolve(c, ctx, &net, err);
-	pthread_mutex_lock(&c->lock);
-	if (rc == 0) {
-		memcpy(c->net.vpc, net.vpc, sizeof(net.vpc));
-		memcpy(c->net.sg, net.sg, sizeof(net.sg));
-		c->net.ready = true;
-	}
-	c->net_busy = false;
-	pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
 
@@ -226,39 +187,6 @@ static int aws_pick_subnet(const xmlNode *root, void *arg)
 	return first && xmlh_text(first, "subnetId", pk->buf, pk->len) == 0 ? 0 : -ENOENT;
 }
 
-/* The cache slot of zone, or -1.  Called with c->lock held. */
-static int aws_subnet_slot(const struct aws_conn *c, const char *zone)
-{
-	for (unsigned i = 0; i < c->net.nsubnets; i++) {
-		if (strcmp(c->net.subnets[i].zone, zone) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-static bool aws_subnet_cached(struct aws_conn *c, const char *zone, char *subnet, size_t len)
-{
-	int i;
-
-	pthread_mutex_lock(&c->lock);
-	i = aws_subnet_slot(c, zone);
-	if (i >= 0)
-		snprintf(subnet, len, "%s", c->net.subnets[i].subnet);
-	pthread_mutex_unlock(&c->lock);
-	return i >= 0;
-}
-
-static void aws_subnet_remember(struct aws_conn *c, const char *zone, const char *subnet)
-{
-	pthread_mutex_lock(&c->lock);
-	if (c->net.nsubnets < AWS_NZONES && aws_subnet_slot(c, zone) < 0) {
-		snprintf(c->net.subnets[c->net.nsubnets].zone, 64, "%s", zone);
-		snprintf(c->net.subnets[c->net.nsubnets].subnet, 64, "%s", subnet);
-		c->net.nsubnets++;
-	}
-	pthread_mutex_unlock(&c->lock);
-}
-
 static int aws_subnet_for(struct aws_conn *c, const struct drv_ctx *ctx, const char *vpc,
 			  const char *zone, char *subnet, size_t len, struct drv_error *err)
 {
@@ -267,7 +195,7 @@ static int aws_subnet_for(struct aws_conn *c, const struct drv_ctx *ctx, const c
 	char msg[160];
 	int rc;
 
-	if (aws_subnet_cached(c, zone, subnet, len))
+	if (memo_get(&c->subnets, zone, subnet, len))
 		return 0;
 	aws_filter(&p, 1, "vpc-id", vpc);
 	if (*zone)
@@ -278,46 +206,25 @@ static int aws_subnet_for(struct aws_conn *c, const struct drv_ctx *ctx, const c
 		return drv_fail(err, EINVAL, "NoSubnet", msg);
 	}
 	if (rc == 0)
-		aws_subnet_remember(c, zone, subnet);
+		memo_put(&c->subnets, zone, subnet);
 	return rc;
 }
 
 int aws_net_get(struct aws_conn *c, const struct drv_ctx *ctx, const char *zone, char *sg,
 		size_t sglen, char *subnet, size_t snlen, struct drv_error *err)
 {
-	char vpc[64];
-	int rc = aws_net_ready(c, ctx, err);
+	struct aws_net_step st = { c, ctx, err };
+	int rc = once_run(&c->net_once, ctx ? ctx->deadline_ms : 0, aws_net_resolve, &st);
 
+	if (rc == -ETIMEDOUT && err && !err->code[0])
+		drv_fail(err, ETIMEDOUT, "Timeout", "waiting for the network set-up");
 	if (rc)
 		return rc;
-	pthread_mutex_lock(&c->lock);
-	snprintf(sg, sglen, "%s", c->net.sg);
-	snprintf(vpc, sizeof(vpc), "%s", c->net.vpc);
-	pthread_mutex_unlock(&c->lock);
-	return aws_subnet_for(c, ctx, vpc, zone, subnet, snlen, err);
+	snprintf(sg, sglen, "%s", c->sg);
+	return aws_subnet_for(c, ctx, c->vpc, zone, subnet, snlen, err);
 }
 
 /* ---- key pairs ------------------------------------------------------------------- */
-
-static bool aws_key_known(struct aws_conn *c, const char *name)
-{
-	bool hit = false;
-
-	pthread_mutex_lock(&c->lock);
-	for (unsigned i = 0; i < c->nkeys && !hit; i++)
-		hit = strcmp(c->keys[i], name) == 0;
-	pthread_mutex_unlock(&c->lock);
-	return hit;
-}
-
-static void aws_key_remember(struct aws_conn *c, const char *name)
-{
-	pthread_mutex_lock(&c->lock);
-	if (c->nkeys == AWS_NKEYS)
-		c->nkeys = 0;	/* forget the oldest: re-importing is harmless */
-	snprintf(c->keys[c->nkeys++], sizeof(c->keys[0]), "%s", name);
-	pthread_mutex_unlock(&c->lock);
-}
 
 static int aws_import_key(struct aws_conn *c, const struct drv_ctx *ctx, const char *name,
 			  const char *pubkey, struct drv_error *err)
@@ -352,11 +259,11 @@ int aws_key_get(struct aws_conn *c, const struct drv_ctx *ctx, const char *pubke
 	/* Named after the key's digest: the same key always maps to the same pair. */
 	hash_sha256_hex(pubkey, strlen(pubkey), hash);
 	snprintf(name, len, "baristafs-%.16s", hash);
-	if (aws_key_known(c, name))
+	if (memo_get(&c->keys, name, hash, sizeof(hash)))
 		return 0;
 	rc = aws_import_key(c, ctx, name, pubkey, err);
 	if (rc == 0)
-		aws_key_remember(c, name);
+		memo_put(&c->keys, name, "imported");
 	return rc;
 }
 
@@ -380,31 +287,6 @@ static int aws_pick_image(const xmlNode *root, void *arg)
 		xmlh_text(it, "imageId", pk->buf, pk->len);
 	}
 	return pk->buf[0] ? 0 : -ENOENT;
-}
-
-static bool aws_image_cached(struct aws_conn *c, const char *image, char *id, size_t len)
-{
-	bool hit = false;
-
-	pthread_mutex_lock(&c->lock);
-	for (unsigned i = 0; i < c->nimages && !hit; i++) {
-		hit = strcmp(c->images[i].name, image) == 0;
-		if (hit)
-			snprintf(id, len, "%s", c->images[i].id);
-	}
-	pthread_mutex_unlock(&c->lock);
-	return hit;
-}
-
-static void aws_image_remember(struct aws_conn *c, const char *image, const char *id)
-{
-	pthread_mutex_lock(&c->lock);
-	if (c->nimages == AWS_NIMAGES)
-		c->nimages = 0;
-	snprintf(c->images[c->nimages].name, sizeof(c->images[0].name), "%s", image);
-	snprintf(c->images[c->nimages].id, sizeof(c->images[0].id), "%s", id);
-	c->nimages++;
-	pthread_mutex_unlock(&c->lock);
 }
 
 void aws_owner_params(const struct aws_conn *c, struct params *p)
@@ -439,7 +321,7 @@ int aws_image_id(struct aws_conn *c, const struct drv_ctx *ctx, const char *imag
 		snprintf(id, len, "%s", image);
 		return 0;
 	}
-	if (aws_image_cached(c, image, id, len))
+	if (memo_get(&c->images, image, id, len))
 		return 0;
 	aws_filter(&p, 1, "name", image);
 	aws_owner_params(c, &p);
@@ -449,7 +331,7 @@ int aws_image_id(struct aws_conn *c, const struct drv_ctx *ctx, const char *imag
 		return drv_fail(err, EINVAL, "InvalidAMIID.NotFound", msg);
 	}
 	if (rc == 0)
-		aws_image_remember(c, image, id);
+		memo_put(&c->images, image, id);
 	return rc;
 }
 
@@ -511,9 +393,8 @@ int aws_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err)
 	if (rc == 0)
 		rc = aws_delete_tagged(c, ctx, "DescribeKeyPairs", &keys, "DeleteKeyPair",
 				       "KeyName", err);
-	pthread_mutex_lock(&c->lock);
-	memset(&c->net, 0, sizeof(c->net));
-	c->nkeys = 0;
-	pthread_mutex_unlock(&c->lock);
+	once_reset(&c->net_once);
+	memo_clear(&c->subnets);
+	memo_clear(&c->keys);
 	return rc;
 }
