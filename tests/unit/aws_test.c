@@ -10,7 +10,6 @@
  *    ClientToken, paginates one instance per page and injects throttling,
  *    5xx answers and stalls on demand.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -22,50 +21,12 @@
 #include "lib/clock.h"
 #include "tests/unit/cu.h"
 #include "tests/unit/drvstub.h"
+#include "tests/unit/drvtest.h"
 
 #define AKID "AKIDTEST"
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define NS "<%sResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r-%d</requestId>"
 
-static char fixdir[512];
-
-/* ---- fixtures ------------------------------------------------------------------ */
-
-static int fixtures_init(void)
-{
-	const char *shared = cu_shared_dir();
-
-	if (!shared)
-		cu_skip("../shared is absent: no recorded EC2 answers");
-	else
-		snprintf(fixdir, sizeof(fixdir), "%s/fixtures/libcloud-compute/ec2", shared);
-	return 0;
-}
-
-static xmlDoc *fixture(const char *name)
-{
-	char path[768];
-	xmlDoc *doc;
-
-	snprintf(path, sizeof(path), "%s/%s", fixdir, name);
-	doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
-	CU_ASSERT_PTR_NOT_NULL(doc);
-	return doc;
-}
-
-struct vms {
-	struct drv_vm v[8];
-	int n;
-};
-
-static int collect_vm(void *arg, const struct drv_vm *vm)
-{
-	struct vms *vs = arg;
-
-	if (vs->n < 8)
-		vs->v[vs->n++] = *vm;
-	return 0;
-}
 
 static void test_describe_instances(void)
 {
@@ -152,19 +113,6 @@ static void test_state_changes(void)
 	}
 }
 
-struct images {
-	struct drv_image_info v[8];
-	int n;
-};
-
-static int collect_image(void *arg, const struct drv_image_info *im)
-{
-	struct images *is = arg;
-
-	if (is->n < 8)
-		is->v[is->n++] = *im;
-	return 0;
-}
 
 static void test_describe_images(void)
 {
@@ -188,19 +136,6 @@ static void test_describe_images(void)
 	xmlFreeDoc(doc);
 }
 
-struct specs {
-	struct drv_spec_info v[32];
-	int n;
-};
-
-static int collect_spec(void *arg, const struct drv_spec_info *s)
-{
-	struct specs *ss = arg;
-
-	if (ss->n < 32)
-		ss->v[ss->n++] = *s;
-	return 0;
-}
 
 static void test_instance_types_euca(void)
 {
@@ -291,6 +226,11 @@ static void test_error_answers(void)
 	CU_ASSERT_EQUAL(aws_parse_error("<html>busy</html>", 17, code, sizeof(code), msg,
 					sizeof(msg), reqid, sizeof(reqid)), -ENOENT);
 	CU_ASSERT_STRING_EQUAL(code, "");
+}
+
+static int fixtures_init(void)
+{
+	return drvtest_fixtures("ec2");
 }
 
 static const struct cu_test parser_tests[] = {
@@ -661,16 +601,7 @@ static const struct drv_ops *ops;
 
 static int abi_init(void)
 {
-	char path[512];
-	const char *out = getenv("BFS_OUT");
-
-	snprintf(path, sizeof(path), "%s/drivers/aws.so", out ? out : ".");
-	so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!so) {
-		fprintf(stderr, "cannot load %s: %s\n", path, dlerror());
-		return -1;
-	}
-	ops = dlsym(so, DRV_SYMBOL);
+	ops = drvtest_open("aws", &so);
 	srv = stub_start(ec2_handler, NULL, NULL, NULL);
 	return ops && srv ? 0 : -1;
 }
@@ -682,11 +613,6 @@ static int abi_clean(void)
 		dlclose(so);
 	params_release(&ec2.last);
 	return 0;
-}
-
-static struct drv_ctx ctx_ms(int ms)
-{
-	return (struct drv_ctx){ .deadline_ms = clock_mono_ms() + ms, .op_id = "test" };
 }
 
 static void *conn_with(const char *secret, const char *ssh_key)
@@ -845,20 +771,6 @@ static void test_create_bad_requests(void)
 	CU_ASSERT_EQUAL(ops->create_vm(c, &ctx, &req, &vm, &err), -EINVAL);
 	CU_ASSERT_EQUAL(ec2.nactions, 0);	/* refused before any call */
 	ops->disconnect(c);
-}
-
-struct ids {
-	char id[8][128];
-	int n;
-};
-
-static int collect_id(void *arg, const struct drv_vm *vm)
-{
-	struct ids *ids = arg;
-
-	if (ids->n < 8)
-		snprintf(ids->id[ids->n++], sizeof(ids->id[0]), "%s", vm->csp_id);
-	return 0;
 }
 
 static void test_get_list_control(void)
