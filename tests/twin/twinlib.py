@@ -41,6 +41,13 @@ def check(cond, what, *seen):
     print("ok:", what)
 
 
+def same(a, b):
+    """Equality that survives libcloud's NodeState, whose != None is False."""
+    if a is None or b is None:
+        return a is b
+    return a == b
+
+
 def wait_for(fetch, want, what, timeout=30.0, every=0.2):
     """Poll fetch() until it returns want (or a value in want when it is a
     tuple); returns the sequence of distinct values seen on the way."""
@@ -48,9 +55,9 @@ def wait_for(fetch, want, what, timeout=30.0, every=0.2):
     deadline = time.monotonic() + timeout
     while True:
         v = fetch()
-        if not seen or seen[-1] != v:
+        if not seen or not same(seen[-1], v):
             seen.append(v)
-        if v == want or (isinstance(want, tuple) and v in want):
+        if same(v, want) or (isinstance(want, tuple) and any(same(v, w) for w in want)):
             print("ok:", what, "->", " > ".join(str(s) for s in seen))
             return seen
         if time.monotonic() > deadline:
