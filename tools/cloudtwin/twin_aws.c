@@ -26,7 +26,10 @@
 
 #include "lib/clock.h"
 #include "tools/cloudtwin/twin_awssig.h"
-#include "tools/cloudtwin/twin_crypto.h"
+#include "tools/cloudtwin/twin_params.h"
+#include "drivers/common/hash.h"
+#include "drivers/common/codec.h"
+#include "tools/cloudtwin/twin_rand.h"
 #include "tools/cloudtwin/twin_dialect.h"
 #include "tools/cloudtwin/twin_server.h"
 
@@ -44,7 +47,7 @@ struct aws_priv {
 struct aws_call {
 	struct twin_ctx *ctx;
 	struct twin_cloud *c;
-	struct twin_form p;		/* query and form parameters */
+	struct params p;		/* query and form parameters */
 	size_t region;
 	const struct twin_region *r;
 	const char *action;
@@ -143,7 +146,7 @@ static void stable_id(const struct twin_cloud *c, const char *kind, const char *
 	char in[256], hex[65];
 
 	snprintf(in, sizeof(in), "%s/%s/%s", c->name, kind, seed);
-	twin_crypto_sha256_hex(in, strlen(in), hex);
+	hash_sha256_hex(in, strlen(in), hex);
 	snprintf(out, len, "%s-%.17s", kind, hex);
 }
 
@@ -151,7 +154,7 @@ static void random_id(const char *kind, char *out, size_t len)
 {
 	char hex[18];
 
-	twin_crypto_random_hex(hex, 17);
+	twin_rand_hex(hex, 17);
 	snprintf(out, len, "%s-%s", kind, hex);
 }
 
@@ -209,21 +212,21 @@ static bool skewed(const struct twin_cloud *c, int64_t when)
 
 static int auth_v4(struct aws_call *k, const struct twin_sigv4 *a)
 {
-	const char *secret = secret_of(k->c, a->akid);
+	const char *secret = secret_of(k->c, a->auth.access_key_id);
 	int64_t when = parse_time(a->amz_date);
 
 	if (!secret)
 		return FAIL(k, 401, "AuthFailure",
 			    "AWS was not able to validate the provided access credentials");
-	if (strcmp(a->service, "ec2") != 0)
+	if (strcmp(a->auth.service, "ec2") != 0)
 		return FAIL(k, 403, "SignatureDoesNotMatch",
 			    "Credential should be scoped to correct service: 'ec2'. ");
-	if (!twin_cloud_region(k->c, a->region, &k->region))
+	if (!twin_cloud_region(k->c, a->auth.region, &k->region))
 		return FAIL(k, 403, "SignatureDoesNotMatch",
-			    "Credential should be scoped to a valid region, not '%s'. ", a->region);
+			    "Credential should be scoped to a valid region, not '%s'. ", a->auth.region);
 	if (a->presigned ? when < 0 || when + a->expires < clock_wall_ms() / 1000 : skewed(k->c, when))
 		return FAIL(k, 400, "RequestExpired", "Request has expired.");
-	if (strncmp(a->amz_date, a->date, 8) != 0 || twin_awssig_v4_verify(k->ctx->req, a, secret))
+	if (twin_awssig_v4_verify(k->ctx->req, a, secret))
 		return FAIL(k, 403, "SignatureDoesNotMatch",
 			    "The request signature we calculated does not match the signature you "
 			    "provided. Check your AWS Secret Access Key and signing method. Consult "
@@ -234,8 +237,8 @@ static int auth_v4(struct aws_call *k, const struct twin_sigv4 *a)
 static int auth_v2(struct aws_call *k, const char *akid)
 {
 	const char *secret = secret_of(k->c, akid);
-	const char *ts = twin_form_get(&k->p, "Timestamp");
-	const char *exp = twin_form_get(&k->p, "Expires");
+	const char *ts = params_get(&k->p, "Timestamp");
+	const char *exp = params_get(&k->p, "Expires");
 	int rc;
 
 	if (!secret)
@@ -260,7 +263,7 @@ static int auth_v2(struct aws_call *k, const char *akid)
 static int aws_auth(struct aws_call *k)
 {
 	struct twin_sigv4 a;
-	const char *akid = twin_form_get(&k->p, "AWSAccessKeyId");
+	const char *akid = params_get(&k->p, "AWSAccessKeyId");
 	int rc = twin_awssig_v4_parse(k->ctx->req, &a);
 
 	if (rc == 0)
@@ -281,7 +284,7 @@ static int aws_auth(struct aws_call *k)
 
 static const char *param(const struct aws_call *k, const char *name)
 {
-	return twin_form_get(&k->p, name);
+	return params_get(&k->p, name);
 }
 
 static const char *paramf(const struct aws_call *k, char *buf, size_t len, const char *fmt, ...)
@@ -294,7 +297,7 @@ static const char *paramf(const struct aws_call *k, char *buf, size_t len, const
 	va_start(ap, fmt);
 	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
-	return twin_form_get(&k->p, buf);
+	return params_get(&k->p, buf);
 }
 
 /* A numbered list ("InstanceId.N") as a new array, or NULL after
@@ -303,7 +306,7 @@ static json_t *list_param(struct aws_call *k, const char *prefix)
 {
 	json_t *a = json_array();
 
-	if (!a || twin_form_list(&k->p, prefix, a)) {
+	if (!a || twin_params_list(&k->p, prefix, a)) {
 		json_decref(a);
 		FAIL(k, 400, "InvalidParameterValue", "Invalid list of values for %s", prefix);
 		return NULL;
@@ -316,7 +319,7 @@ static json_t *list_param(struct aws_call *k, const char *prefix)
  * other prefixes end in ':'). */
 static json_t *filters(struct aws_call *k, const char *const *known)
 {
-	json_t *idx = twin_form_indexes(&k->p, "Filter"), *out = json_array(), *n;
+	json_t *idx = twin_params_indexes(&k->p, "Filter"), *out = json_array(), *n;
 	size_t i;
 
 	json_array_foreach(idx, i, n) {
@@ -332,7 +335,7 @@ static json_t *filters(struct aws_call *k, const char *const *known)
 
 			ok = (*kn)[l - 1] == ':' ? strncmp(name, *kn, l) == 0 : strcmp(name, *kn) == 0;
 		}
-		if (!ok || twin_form_list(&k->p, buf, values)) {
+		if (!ok || twin_params_list(&k->p, buf, values)) {
 			FAIL(k, 400, "InvalidParameterValue", "The filter '%s' is invalid",
 			     name ? name : "");
 			json_decref(values);
@@ -518,7 +521,7 @@ static void run_release(struct run_spec *s)
 
 static int run_tags(struct aws_call *k, struct run_spec *s)
 {
-	json_t *specs = twin_form_indexes(&k->p, "TagSpecification"), *n, *tn;
+	json_t *specs = twin_params_indexes(&k->p, "TagSpecification"), *n, *tn;
 	size_t i, j;
 
 	s->tags = json_object();
@@ -529,7 +532,7 @@ static int run_tags(struct aws_call *k, struct run_spec *s)
 		json_t *tags;
 
 		snprintf(prefix, sizeof(prefix), "TagSpecification.%lld.Tag", si);
-		tags = twin_form_indexes(&k->p, prefix);
+		tags = twin_params_indexes(&k->p, prefix);
 		if (!type || (strcmp(type, "instance") && strcmp(type, "volume") &&
 			      strcmp(type, "network-interface"))) {
 			json_decref(tags);
@@ -685,7 +688,7 @@ static int run_extras(struct aws_call *k, struct run_spec *s)
 			    "Value (%s) for parameter clientToken is invalid. Length must be between "
 			    "1 and 64 characters.", s->token);
 	s->user_data.max = USER_DATA_MAX;
-	if (ud && twin_crypto_unb64(&s->user_data, ud, strlen(ud)) == -E2BIG)
+	if (ud && codec_b64_decode(&s->user_data, ud, strlen(ud)) == -E2BIG)
 		return FAIL(k, 400, "InvalidParameterValue", "User data is limited to 16384 bytes");
 	if (ud && *ud && !s->user_data.len)
 		return FAIL(k, 400, "InvalidParameterValue", "Invalid BASE64 encoding of user data.");
@@ -805,7 +808,7 @@ static void run_instances(struct aws_call *k)
 	if (run_image_type(k, &s) || run_counts(k, &s) || run_placement(k, &s) ||
 	    run_tags(k, &s))
 		goto out_release;
-	twin_form_digest(&k->p, idem_skip, digest);
+	twin_params_digest(&k->p, idem_skip, digest);
 	twin_cloud_lock(k->c);
 	if (run_groups(k, &s) || run_extras(k, &s))
 		goto out_unlock;
@@ -927,7 +930,7 @@ static void page_token(uint64_t seq, char *out, size_t len)
 	char raw[40];
 
 	snprintf(raw, sizeof(raw), "twin:%llu", (unsigned long long)seq);
-	twin_crypto_b64url(&sb, raw, strlen(raw));
+	codec_b64url_encode(&sb, raw, strlen(raw));
 	snprintf(out, len, "%s", sbuf_str(&sb));
 	sbuf_release(&sb);
 }
@@ -942,7 +945,7 @@ static int page_start(const char *token, uint64_t *seq)
 	*seq = 0;
 	if (!token)
 		return 0;
-	if (!twin_crypto_unb64(&sb, token, strlen(token)) && strncmp(sbuf_str(&sb), "twin:", 5) == 0) {
+	if (!codec_b64_decode(&sb, token, strlen(token)) && strncmp(sbuf_str(&sb), "twin:", 5) == 0) {
 		*seq = strtoull(sb.buf + 5, &end, 10);
 		rc = *end || end == sb.buf + 5 ? -EINVAL : 0;
 	}
@@ -1549,7 +1552,7 @@ static json_t *permission_json(struct aws_call *k, long long n)
 	size_t i;
 
 	snprintf(b4, sizeof(b4), "IpPermissions.%lld.IpRanges", n);
-	idx = twin_form_indexes(&k->p, b4);
+	idx = twin_params_indexes(&k->p, b4);
 
 	json_array_foreach(idx, i, c) {
 		char b5[96];
@@ -1567,7 +1570,7 @@ static json_t *permission_json(struct aws_call *k, long long n)
 static void authorize_ingress(struct aws_call *k)
 {
 	const char *id = param(k, "GroupId"), *name = param(k, "GroupName");
-	json_t *idx = twin_form_indexes(&k->p, "IpPermissions"), *n, *g;
+	json_t *idx = twin_params_indexes(&k->p, "IpPermissions"), *n, *g;
 	size_t i;
 
 	twin_cloud_lock(k->c);
@@ -1630,7 +1633,7 @@ static void import_key(struct aws_call *k)
 		return;
 	}
 	key.max = 16384;
-	if (twin_crypto_unb64(&key, mat, strlen(mat)) || strncmp(sbuf_str(&key), "ssh-", 4) != 0 ||
+	if (codec_b64_decode(&key, mat, strlen(mat)) || strncmp(sbuf_str(&key), "ssh-", 4) != 0 ||
 	    !strchr(sbuf_str(&key), ' ')) {
 		FAIL(k, 400, "InvalidKey.Format", "Key is not in valid OpenSSH public key format");
 		goto out_release;
@@ -1701,7 +1704,7 @@ static void delete_key(struct aws_call *k)
 /* Tag.N.Key / Tag.N.Value as an object (new), or NULL after answering. */
 static json_t *tag_params(struct aws_call *k, bool need_value)
 {
-	json_t *idx = twin_form_indexes(&k->p, "Tag"), *out = json_object(), *n;
+	json_t *idx = twin_params_indexes(&k->p, "Tag"), *out = json_object(), *n;
 	size_t i;
 
 	json_array_foreach(idx, i, n) {
@@ -1818,11 +1821,13 @@ static const struct aws_action *find_action(const char *name)
 
 static void aws_handle(struct twin_ctx *ctx)
 {
-	struct aws_call k = { .ctx = ctx, .c = ctx->cloud, .p = TWIN_FORM_INIT };
+	struct aws_call k = { .ctx = ctx, .c = ctx->cloud, .p = PARAMS_INIT };
 	const struct aws_action *act;
 	const char *dry;
 
-	if (twin_req_params(ctx->req, &k.p)) {
+	if (!twin_params_wellformed(ctx->req->raw_query, strlen(ctx->req->raw_query)) ||
+	    !twin_params_wellformed(ctx->req->body.buf, ctx->req->body.len) ||
+	    twin_req_params(ctx->req, &k.p)) {
 		aws_error(ctx, 400, "MalformedQueryString", "The query string contains a syntax error.");
 		goto out_release;
 	}
@@ -1841,7 +1846,7 @@ static void aws_handle(struct twin_ctx *ctx)
 	else
 		act->fn(&k);
 out_release:
-	twin_form_release(&k.p);
+	params_release(&k.p);
 }
 
 /* ---- routing, setup, description -------------------------------------------------------------- */
@@ -1849,21 +1854,21 @@ out_release:
 static struct twin_cloud *aws_claim(struct twin_server *srv, const struct twin_req *req)
 {
 	struct twin_sigv4 a;
-	struct twin_form p = TWIN_FORM_INIT;
+	struct params p = PARAMS_INIT;
 	struct twin_cloud *c = NULL;
 
 	/* An EC2-signed request with an unknown key still deserves EC2's
 	 * AuthFailure: it goes to the first EC2 cloud, whose check refuses it. */
 	if (twin_awssig_v4_parse(req, &a) == 0) {
-		c = twin_server_index_get(srv, "aws-key", a.akid);
+		c = twin_server_index_get(srv, "aws-key", a.auth.access_key_id);
 		return c ? c : twin_server_index_get(srv, "aws-key", "");
 	}
-	if (twin_req_params(req, &p) == 0 && twin_form_get(&p, "AWSAccessKeyId") &&
-	    twin_form_get(&p, "SignatureVersion")) {
-		c = twin_server_index_get(srv, "aws-key", twin_form_get(&p, "AWSAccessKeyId"));
+	if (twin_req_params(req, &p) == 0 && params_get(&p, "AWSAccessKeyId") &&
+	    params_get(&p, "SignatureVersion")) {
+		c = twin_server_index_get(srv, "aws-key", params_get(&p, "AWSAccessKeyId"));
 		c = c ? c : twin_server_index_get(srv, "aws-key", "");
 	}
-	twin_form_release(&p);
+	params_release(&p);
 	return c;
 }
 
@@ -1877,7 +1882,7 @@ static int aws_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf 
 	if (!priv)
 		return -ENOMEM;
 	c->priv = priv;
-	twin_crypto_sha256(c->name, strlen(c->name), md);
+	hash_sha256(c->name, strlen(c->name), md);
 	for (i = 0; i < 12; i++)
 		priv->owner[i] = (char)('0' + md[i] % 10);
 	priv->owner[0] = priv->owner[0] == '0' ? '1' : priv->owner[0];

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tools/cloudtwin/twin_crypto.h"
+#include "drivers/common/hash.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -216,15 +216,15 @@ static const char *const ali_keys[] = { "access_key_id", "access_key_secret", NU
 /* n characters of a name-keyed digest in the given alphabet. */
 static void derive(const char *what, const char *name, const char *alphabet, char *out, size_t n)
 {
-	unsigned char md[TWIN_SHA256_LEN];
+	unsigned char md[HASH_SHA256_LEN];
 	char seed[256];
 	size_t alen = strlen(alphabet);
 
 	snprintf(seed, sizeof(seed), "cloudtwin:%s:%s", what, name);
-	twin_crypto_sha256(seed, strlen(seed), md);
+	hash_sha256(seed, strlen(seed), md);
 	for (size_t i = 0; i < n; i++) {
 		if (i && i % sizeof(md) == 0)
-			twin_crypto_sha256(md, sizeof(md), md);
+			hash_sha256(md, sizeof(md), md);
 		out[i] = alphabet[md[i % sizeof(md)] % alen];
 	}
 	out[n] = '\0';

@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "lib/clock.h"
 #include "tools/cloudtwin/twin_config.h"
-#include "tools/cloudtwin/twin_crypto.h"
+#include "drivers/common/hash.h"
 
 #define OP_KEEP_MS (3600 * 1000)
 #define IDEM_KEEP_MS (24 * 3600 * 1000)
@@ -602,7 +604,7 @@ int twin_cloud_idem_check(struct twin_cloud *c, const char *token,
 
 	if (!r)
 		return 0;
-	if (!twin_crypto_equal(r->digest, digest, sizeof(r->digest)))
+	if (!CRYPTO_memcmp(r->digest, digest, sizeof(r->digest)) == 0)
 		return -EEXIST;
 	*result = r->result;
 	return 1;
@@ -638,7 +640,7 @@ struct twin_op *twin_cloud_op_new(struct twin_cloud *c, const char *kind, const 
 
 	if (!op)
 		return NULL;
-	twin_crypto_uuid(op->id);
+	hash_uuid4(op->id);
 	snprintf(op->kind, sizeof(op->kind), "%s", kind);
 	snprintf(op->target, sizeof(op->target), "%s", target ? target : "");
 	snprintf(op->where, sizeof(op->where), "%s", where ? where : "");

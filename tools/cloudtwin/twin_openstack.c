@@ -28,7 +28,9 @@
 #include <strings.h>
 
 #include "lib/clock.h"
-#include "tools/cloudtwin/twin_crypto.h"
+#include "drivers/common/hash.h"
+#include "drivers/common/codec.h"
+#include "tools/cloudtwin/twin_rand.h"
 #include "tools/cloudtwin/twin_dialect.h"
 #include "tools/cloudtwin/twin_server.h"
 #include "tools/cloudtwin/twin_token.h"
@@ -74,7 +76,7 @@ static void stable_uuid(const struct twin_cloud *c, const char *seed, char out[3
 	char in[300], hex[65];
 
 	snprintf(in, sizeof(in), "%s/%s", c->name, seed);
-	twin_crypto_sha256_hex(in, strlen(in), hex);
+	hash_sha256_hex(in, strlen(in), hex);
 	snprintf(out, 37, "%.8s-%.4s-4%.3s-a%.3s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
@@ -83,7 +85,7 @@ static void stable_hex(const struct twin_cloud *c, const char *seed, char out[33
 	char in[300], hex[65];
 
 	snprintf(in, sizeof(in), "%s/%s", c->name, seed);
-	twin_crypto_sha256_hex(in, strlen(in), hex);
+	hash_sha256_hex(in, strlen(in), hex);
 	snprintf(out, 33, "%.32s", hex);
 }
 
@@ -299,7 +301,7 @@ static const json_t *password_cred(struct os_call *k, const json_t *auth)
 		const char *pw = json_string_value(json_object_get(user, "password"));
 		const char *dom = json_string_value(json_object_get(cr, "domain"));
 
-		if (!pw || !twin_crypto_streq(pw, json_string_value(json_object_get(cr, "password"))))
+		if (!pw || !hash_equal(pw, json_string_value(json_object_get(cr, "password"))))
 			continue;
 		if (uid && strcmp(uid, priv_of(k->c)->user_id) == 0)
 			return cr;
@@ -336,7 +338,7 @@ static json_t *token_body(struct os_call *k, const json_t *cr, bool scoped, int6
 
 	clock_rfc3339(clock_wall_ms(), 1, now, sizeof(now));
 	clock_rfc3339(expires * 1000, 1, exp, sizeof(exp));
-	twin_crypto_random_hex(audit, 22);
+	twin_rand_hex(audit, 22);
 	t = json_pack("{s:[s],s:{s:s,s:O,s:{s:s,s:s},s:n},s:[s],s:s,s:s}", "methods", "password",
 		"user", "id", p->user_id, "name", json_object_get(cr, "username"), "domain", "id",
 		dom_id, "name", dom, "password_expires_at", "audit_ids", audit, "issued_at", now,
@@ -545,7 +547,7 @@ static struct twin_vm *find_server(struct os_call *k, const char *id)
 
 static const char *query(const struct os_call *k, const char *name)
 {
-	return twin_form_get(&k->ctx->req->query, name);
+	return params_get(&k->ctx->req->query, name);
 }
 
 /* Server list filters: name is a regex, the others exact. */
@@ -719,7 +721,7 @@ static int create_user_data(struct os_call *k, const json_t *s, struct twin_vm *
 	if (!ud)
 		return 0;
 	raw.max = USER_DATA_MAX;
-	if (twin_crypto_unb64(&raw, ud, strlen(ud)) || twin_cloud_vm_set_user_data(vm, raw.buf ?
+	if (codec_b64_decode(&raw, ud, strlen(ud)) || twin_cloud_vm_set_user_data(vm, raw.buf ?
 							raw.buf : "", raw.len))
 		rc = nova_error(k, 400, "badRequest", "User data needs to be valid base 64.");
 	sbuf_release(&raw);
@@ -749,7 +751,7 @@ static struct twin_vm *new_server(struct os_call *k, const json_t *s, const stru
 
 	if (!vm)
 		return NULL;
-	twin_crypto_uuid(vm->id);
+	hash_uuid4(vm->id);
 	snprintf(vm->name, sizeof(vm->name), "%s", json_string_value(json_object_get(s, "name")));
 	snprintf(vm->zone, sizeof(vm->zone), "%s", az ? az : k->r->zones[0]);
 	snprintf(vm->image, sizeof(vm->image), "%s", img->id);
@@ -757,7 +759,7 @@ static struct twin_vm *new_server(struct os_call *k, const json_t *s, const stru
 	vm->spec = spec;
 	if (json_is_object(meta))
 		json_object_update(vm->tags, (json_t *)meta);
-	twin_crypto_random_hex(pass, 12);
+	twin_rand_hex(pass, 12);
 	json_object_set_new(vm->extra, "adminPass", json_string(pass));
 	json_object_set_new(vm->extra, "security_groups", groups);
 	if (json_is_string(json_object_get(s, "key_name")))
@@ -956,7 +958,7 @@ static void create_keypair(struct os_call *k)
 	if (!name || !*name || !pub || strncmp(pub, "ssh-", 4) != 0)
 		return (void)nova_error(k, 400, "badRequest", "Keypair data is invalid: failed to "
 					"generate fingerprint");
-	twin_crypto_sha256_hex(pub, strlen(pub), fp);
+	hash_sha256_hex(pub, strlen(pub), fp);
 	snprintf(pretty, sizeof(pretty), "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s:%.2s:%.2s", fp, fp + 2,
 		 fp + 4, fp + 6, fp + 8, fp + 10, fp + 12, fp + 14);
 	rec = json_pack("{s:s,s:s,s:s}", "name", name, "public_key", pub, "fingerprint", pretty);
@@ -1140,7 +1142,7 @@ static void create_group(struct os_call *k)
 	if (!name || !*name)
 		return (void)neutron_error(k, 400, "HTTPBadRequest", "Invalid input for name. "
 					   "Reason: 'None' is not a valid string.");
-	twin_crypto_uuid(id);
+	hash_uuid4(id);
 	twin_cloud_res_put(k->c, SG_KIND, id, json_pack("{s:s,s:s,s:I}", "name", name,
 		"description", desc ? desc : "", "region_idx", (json_int_t)k->region));
 	twin_resp_json(k->ctx->resp, 201, json_pack("{s:o}", "security_group",
@@ -1204,7 +1206,7 @@ static void create_rule(struct os_call *k)
 	if (!dir || (strcmp(dir, "ingress") && strcmp(dir, "egress")))
 		return (void)neutron_error(k, 400, "HTTPBadRequest", "Invalid input for direction. "
 					   "Reason: %s is not in valid_values.", dir ? dir : "None");
-	twin_crypto_uuid(id);
+	hash_uuid4(id);
 	rule = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s}", "id", id, "security_group_id",
 		gid, "direction", dir, "protocol", copy_or_null(r, "protocol"), "port_range_min",
 		copy_or_null(r, "port_range_min"), "port_range_max", copy_or_null(r, "port_range_max"),
@@ -1272,7 +1274,7 @@ static json_t *glance_image_json(const struct os_call *k, const struct twin_imag
 
 	snprintf(self, sizeof(self), "/v2/images/%s", m->id);
 	snprintf(file, sizeof(file), "/v2/images/%s/file", m->id);
-	twin_crypto_sha256_hex(m->id, strlen(m->id), sum);
+	hash_sha256_hex(m->id, strlen(m->id), sum);
 	return json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s,s:I,s:i,s:i,s:s,s:s,s:s,s:s,s:[],"
 			 "s:s,s:s,s:s,s:s,s:s}",
 		"id", m->id, "name", m->name, "status", "active", "visibility", "public",
@@ -1577,7 +1579,7 @@ static int os_describe(struct twin_server *srv, const struct twin_cloud *c, json
 static int os_adopt(struct twin_cloud *c, struct twin_vm *vm)
 {
 	(void)c;
-	twin_crypto_uuid(vm->id);
+	hash_uuid4(vm->id);
 	json_object_set_new(vm->extra, "security_groups", json_pack("[s]", "default"));
 	return 0;
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "drivers/common/codec.h"
+
 /* Drop "scheme://authority" from an absolute-form target. */
 static const char *target_path(const char *t)
 {
@@ -32,7 +34,9 @@ int twin_req_set_target(struct twin_req *req, const char *target)
 	req->raw_query = strdup(q ? q + 1 : "");
 	if (!req->raw_path || !req->raw_query)
 		return -ENOMEM;
-	rc = twin_form_decode(&path, t, plen, 0);
+	rc = codec_pct_decode(&path, t, plen, false);
+	if (!rc && strlen(sbuf_str(&path)) != path.len)
+		rc = -EINVAL;	/* an escaped NUL */
 	if (rc) {
 		sbuf_release(&path);
 		return rc;
@@ -40,8 +44,7 @@ int twin_req_set_target(struct twin_req *req, const char *target)
 	req->path = sbuf_detach(&path, NULL);
 	if (!req->path)
 		return -ENOMEM;
-	return twin_form_parse(&req->query, req->raw_query, strlen(req->raw_query),
-			       TWIN_FORM_PLUS_SPACE);
+	return params_parse(&req->query, req->raw_query, strlen(req->raw_query), true);
 }
 
 int twin_req_add_header(struct twin_req *req, const char *name, const char *value)
@@ -101,12 +104,12 @@ bool twin_req_is_form(const struct twin_req *req)
 	return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
 }
 
-int twin_req_params(const struct twin_req *req, struct twin_form *out)
+int twin_req_params(const struct twin_req *req, struct params *out)
 {
-	int rc = twin_form_parse(out, req->raw_query, strlen(req->raw_query), TWIN_FORM_PLUS_SPACE);
+	int rc = params_parse(out, req->raw_query, strlen(req->raw_query), true);
 
 	if (!rc && req->body.len && twin_req_is_form(req))
-		rc = twin_form_parse(out, req->body.buf, req->body.len, TWIN_FORM_PLUS_SPACE);
+		rc = params_parse(out, req->body.buf, req->body.len, true);
 	return rc;
 }
 
@@ -127,6 +130,6 @@ void twin_req_release(struct twin_req *req)
 	free(req->raw_query);
 	free(req->path);
 	sbuf_release(&req->body);
-	twin_form_release(&req->query);
+	params_release(&req->query);
 	memset(req, 0, sizeof(*req));
 }

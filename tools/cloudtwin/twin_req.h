@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "lib/sbuf.h"
-#include "tools/cloudtwin/twin_form.h"
+#include "drivers/common/params.h"
 
 #define TWIN_REQ_MAX_HEADERS 128
 
@@ -36,11 +36,12 @@ struct twin_req {
 	struct sbuf body;	/* body.max is the ceiling */
 	bool body_too_big;	/* more arrived than the ceiling; body truncated */
 	bool tls;		/* arrived on the TLS listener */
-	struct twin_form query;	/* raw_query decoded, '+' as space */
+	struct params query;	/* raw_query decoded, '+' as space */
 };
 
 /* Set the target ("/path?query", or an absolute URI whose scheme and
- * authority are dropped).  0, -EINVAL (bad %-escape or no path) or -ENOMEM. */
+ * authority are dropped).  0, -EINVAL (no path, or a path escaping a NUL)
+ * or -ENOMEM. */
 int twin_req_set_target(struct twin_req *req, const char *target);
 /* Append a header (copies).  0, -E2BIG (too many) or -ENOMEM. */
 int twin_req_add_header(struct twin_req *req, const char *name, const char *value);
@@ -53,8 +54,8 @@ const char *twin_req_bearer(const struct twin_req *req);
 /* True when the body is application/x-www-form-urlencoded. */
 bool twin_req_is_form(const struct twin_req *req);
 /* Decode query pairs and (for a form body) body pairs into out, query
- * first.  0 or -EINVAL / -E2BIG / -ENOMEM.  out is released by the caller. */
-int twin_req_params(const struct twin_req *req, struct twin_form *out);
+ * first.  0 or -E2BIG / -ENOMEM.  out is released by the caller. */
+int twin_req_params(const struct twin_req *req, struct params *out);
 /* Parse the body as a JSON value.  Returns a new reference, or NULL with
  * err filled (an empty body is an error too). */
 json_t *twin_req_json(const struct twin_req *req, json_error_t *err);

@@ -17,7 +17,8 @@
 #include <time.h>
 
 #include "lib/clock.h"
-#include "tools/cloudtwin/twin_crypto.h"
+#include "drivers/common/hash.h"
+#include "tools/cloudtwin/twin_rand.h"
 #include "tools/cloudtwin/twin_ctl.h"
 #include "tools/cloudtwin/twin_dialect.h"
 #include "tools/cloudtwin/twin_http.h"
@@ -163,7 +164,7 @@ struct twin_server *twin_server_new(const struct twin_server_opts *o, struct sbu
 	s->log = o->log;
 	s->clouds = calloc(n ? n : 1, sizeof(*s->clouds));
 	if (!s->listen || !s->tls_dir || !s->clouds || (o->tls_listen && !s->tls_listen) ||
-	    twin_crypto_random(s->token_key, sizeof(s->token_key)))
+	    twin_rand_bytes(s->token_key, sizeof(s->token_key)))
 		rc = -ENOMEM;
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = add_cloud(s, json_array_get(o->config, i), &sa_pem, err);
@@ -472,12 +473,12 @@ static bool apply_faults(struct twin_ctx *ctx)
 		c->dialect->fail(ctx, TWIN_FAIL_THROTTLED, NULL);
 		return true;
 	}
-	if (f.drop_rate > 0 && twin_crypto_uniform() < f.drop_rate) {
+	if (f.drop_rate > 0 && twin_rand_uniform() < f.drop_rate) {
 		count(c, &c->stats.drops);
 		ctx->resp->drop = true;
 		return true;
 	}
-	if (f.stall_rate > 0 && twin_crypto_uniform() < f.stall_rate) {
+	if (f.stall_rate > 0 && twin_rand_uniform() < f.stall_rate) {
 		count(c, &c->stats.stalls);
 		twin_server_sleep(ctx->srv, f.stall_ms);
 		ctx->resp->drop = true;
@@ -487,7 +488,7 @@ static bool apply_faults(struct twin_ctx *ctx)
 		ctx->resp->drop = true;
 		return true;
 	}
-	if (f.error_rate > 0 && twin_crypto_uniform() < f.error_rate) {
+	if (f.error_rate > 0 && twin_rand_uniform() < f.error_rate) {
 		count(c, &c->stats.errors);
 		c->dialect->fail(ctx, TWIN_FAIL_INTERNAL, NULL);
 		return true;
@@ -534,7 +535,7 @@ void twin_server_handle(struct twin_server *s, struct twin_req *req, struct twin
 	while (path[0] == '/' && path[1] == '/')
 		path++;
 	make_root(s, req, root, sizeof(root));
-	twin_crypto_uuid(ctx.request_id);
+	hash_uuid4(ctx.request_id);
 	ctx.root = ctx.base = root;
 	ctx.path = path;
 	if (twin_ctl_match(path)) {

@@ -7,24 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/cloudtwin/twin_crypto.h"
+#include "drivers/common/hash.h"
+#include "drivers/common/codec.h"
+#include "tools/cloudtwin/twin_rand.h"
 
 static const char token_header[] = "{\"typ\":\"JWT\",\"alg\":\"HS256\",\"kid\":\"cloudtwin\"}";
 
 static int token_mac(struct sbuf *out, const unsigned char *key, const char *prefix,
 		     const char *body, size_t len)
 {
-	unsigned char mac[TWIN_SHA256_LEN];
+	unsigned char mac[HASH_SHA256_LEN];
 	struct sbuf in = SBUF_INIT;
 	int rc = sbuf_adds(&in, prefix);
 
 	if (!rc)
 		rc = sbuf_add(&in, body, len);
-	if (!rc && twin_crypto_hmac(TWIN_MD_SHA256, key, TWIN_TOKEN_KEY_LEN, in.buf, in.len,
-				    mac) < 0)
-		rc = -EIO;
 	if (!rc)
-		rc = twin_crypto_b64url(out, mac, sizeof(mac));
+		rc = hash_hmac_sha256(key, TWIN_TOKEN_KEY_LEN, in.buf, in.len, mac);
+	if (!rc)
+		rc = codec_b64url_encode(out, mac, sizeof(mac));
 	sbuf_release(&in);
 	return rc;
 }
@@ -38,7 +39,7 @@ int twin_token_issue(struct sbuf *out, const unsigned char key[TWIN_TOKEN_KEY_LE
 	size_t start;
 	int rc = -ENOMEM;
 
-	twin_crypto_random_hex(nonce, 16);
+	twin_rand_hex(nonce, 16);
 	if (!c || json_object_set_new(c, "twc", json_integer(cloud)) ||
 	    json_object_set_new(c, "iat", json_integer(now_s)) ||
 	    json_object_set_new(c, "exp", json_integer(now_s + ttl_s)) ||
@@ -50,11 +51,11 @@ int twin_token_issue(struct sbuf *out, const unsigned char key[TWIN_TOKEN_KEY_LE
 	rc = sbuf_adds(out, prefix);
 	start = out->len;
 	if (!rc)
-		rc = twin_crypto_b64url(out, token_header, strlen(token_header));
+		rc = codec_b64url_encode(out, token_header, strlen(token_header));
 	if (!rc)
 		rc = sbuf_addc(out, '.');
 	if (!rc)
-		rc = twin_crypto_b64url(out, text, strlen(text));
+		rc = codec_b64url_encode(out, text, strlen(text));
 	if (!rc) {
 		size_t end = out->len;
 
@@ -78,9 +79,9 @@ static json_t *token_claims(const char *body, const unsigned char *key, const ch
 	if (!dot2 || strchr(dot2 + 1, '.'))
 		return NULL;
 	if (token_mac(&mac, key, prefix, body, (size_t)(dot2 - body)) ||
-	    !twin_crypto_streq(mac.buf, dot2 + 1))
+	    !hash_equal(mac.buf, dot2 + 1))
 		goto out_release;
-	if (twin_crypto_unb64(&claims, dot1 + 1, (size_t)(dot2 - dot1 - 1)))
+	if (codec_b64_decode(&claims, dot1 + 1, (size_t)(dot2 - dot1 - 1)))
 		goto out_release;
 	doc = json_loadb(claims.buf, claims.len, 0, NULL);
 out_release:
