@@ -135,6 +135,8 @@ int aws_image_id(struct aws_conn *c, const struct drv_ctx *ctx, const char *imag
 		 size_t len, struct drv_error *err);
 /* Owner.1..n from the spec's image_owners (comma-separated) into p. */
 void aws_owner_params(const struct aws_conn *c, struct params *p);
+/* Forget the cached network, keys and images: they are looked up again on next use. */
+void aws_forget(struct aws_conn *c);
 /* Delete the security group and key pairs this connection created. */
 int aws_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err);
 

@@ -445,8 +445,14 @@ int aws_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err)
 	if (rc == 0)
 		rc = aws_delete_tagged(c, ctx, "DescribeKeyPairs", &keys, "DeleteKeyPair",
 				       "KeyName", err);
+	aws_forget(c);
+	return rc;
+}
+
+void aws_forget(struct aws_conn *c)
+{
 	once_reset(&c->net_once);
 	memo_clear(&c->subnets);
 	memo_clear(&c->keys);
-	return rc;
+	memo_clear(&c->images);
 }

@@ -571,6 +571,8 @@ static void ec2_act(const char *action, const struct params *p, struct sbuf *b,
 		sbuf_adds(b, "<return>true</return>");
 	else if (strcmp(action, "DescribeKeyPairs") == 0)
 		sbuf_adds(b, "<keySet/>");
+	else if (strcmp(action, "RunInstances") == 0 && !ec2.sg_exists)
+		ec2_error(out, 400, "InvalidGroup.NotFound", "The security group 'sg-9' does not exist");
 	else if (strcmp(action, "RunInstances") == 0)
 		ec2_run(p, b);
 	else if (strcmp(action, "DescribeInstances") == 0)
@@ -799,6 +801,31 @@ static void test_create_idempotent(void)
 	ops->disconnect(c);
 }
 
+static void test_create_stale_network(void)
+{
+	void *c = conn_with(SECRET, NULL);
+	struct drv_vm_req req = { .name = "vm", .client_token = "t-stale", .spec = "t3.small",
+				  .image = "ami-1" };
+	struct drv_ctx ctx = ctx_ms(5000);
+	struct drv_error err = { 0 };
+	struct drv_vm vm;
+
+	ec2_reset();
+	CU_ASSERT_EQUAL_FATAL(ops->create_vm(c, &ctx, &req, &vm, &err), 0);
+	ec2.sg_exists = false;	/* someone deleted the connection's security group */
+	req.client_token = "t-stale-2";
+	CU_ASSERT_EQUAL(ops->create_vm(c, &ctx, &req, &vm, &err), -EIO);
+	CU_ASSERT_TRUE(err.retryable);
+	CU_ASSERT_STRING_EQUAL(err.code, "InvalidGroup.NotFound");
+	/* The retry finds no group, makes it again, and succeeds. */
+	memset(&err, 0, sizeof(err));
+	ec2.nactions = 0;
+	CU_ASSERT_EQUAL(ops->create_vm(c, &ctx, &req, &vm, &err), 0);
+	CU_ASSERT_STRING_EQUAL(ec2.actions[0], "DescribeVpcs");
+	CU_ASSERT_STRING_EQUAL(ec2.actions[ec2.nactions - 1], "RunInstances");
+	ops->disconnect(c);
+}
+
 static void test_create_bad_requests(void)
 {
 	void *c = conn_with(SECRET, NULL);
@@ -950,6 +977,7 @@ static const struct cu_test abi_tests[] = {
 	{ "connect_errors", test_connect_errors },
 	{ "health", test_health },
 	{ "create_idempotent", test_create_idempotent },
+	{ "create_stale_network", test_create_stale_network },
 	{ "create_bad_requests", test_create_bad_requests },
 	{ "get_list_control", test_get_list_control },
 	{ "tag_vm", test_tag_vm },
