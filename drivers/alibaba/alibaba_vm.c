@@ -124,12 +124,10 @@ static int alibaba_stale_cache(struct alibaba_conn *c, int rc, struct drv_error 
 					     "InvalidVSwitchId.NotExist",
 					     "InvalidKeyPairName.NotFound", NULL };
 
-	for (size_t i = 0; rc && err && stale[i]; i++) {
-		if (strcmp(err->code, stale[i]) == 0) {
-			alibaba_forget(c);
-			err->retryable = true;
-			return -EIO;
-		}
+	if (rc && drvmap_code_in(err, stale)) {
+		alibaba_forget(c);
+		err->retryable = true;
+		return -EIO;
 	}
 	return rc;
 }

@@ -123,12 +123,10 @@ static int aws_stale_cache(struct aws_conn *c, int rc, struct drv_error *err)
 	static const char *const stale[] = { "InvalidGroup.NotFound", "InvalidSubnetID.NotFound",
 					     "InvalidKeyPair.NotFound", NULL };
 
-	for (size_t i = 0; rc && err && stale[i]; i++) {
-		if (strcmp(err->code, stale[i]) == 0) {
-			aws_forget(c);
-			err->retryable = true;
-			return -EIO;
-		}
+	if (rc && drvmap_code_in(err, stale)) {
+		aws_forget(c);
+		err->retryable = true;
+		return -EIO;
 	}
 	return rc;
 }
