@@ -983,12 +983,25 @@ static void vm_put(struct az_call *k, struct twin_vm *existing, const char *arm_
 	send(k, 201, vm_json(k, vm, false));
 }
 
+/* Linux VM names: 1-64 letters, digits, '-', '_' and '.'. */
+static bool valid_vm_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789-_.") == n;
+}
+
 /* .../resourceGroups/<rg>/providers/Microsoft.Compute/virtualMachines[/<vm>[/<x>]] */
 static void vms_in_group(struct az_call *k)
 {
-	char key[300], arm_id[700];
+	char key[192], arm_id[700];
 	struct twin_vm *vm;
 
+	if (strlen(k->orig[3]) > 90 || (k->n > 7 && !valid_vm_name(k->orig[7])))
+		return (void)arm_error(k->ctx, is(k, "PUT") ? 400 : 404, "InvalidResourceName",
+				       "Resource name %s is invalid. The name can be up to 64 "
+				       "characters long.", k->n > 7 ? k->orig[7] : k->orig[3]);
 	twin_cloud_lock(k->c);
 	if (!find_rg(k, k->orig[3])) {
 		arm_error(k->ctx, 404, "ResourceGroupNotFound", "Resource group '%s' could not be "
