@@ -114,6 +114,11 @@ for v in json.load(sys.stdin)["vms"]:
 
 # Fail unless cloudtwin holds exactly n live VMs, each with its own baristafs-id.
 tree_expect_live() { # n
+	i=0
+	while [ "$(tree_live | grep -c . || true)" -gt "$1" ] && [ $i -lt 100 ]; do
+		i=$((i + 1))	# VMs still terminating
+		sleep 0.1
+	done
 	live=$(tree_live)
 	n=$(printf '%s' "$live" | grep -c . || true)
 	uniq=$(printf '%s\n' "$live" | awk 'NF {print $2}' | sort -u | grep -c . || true)

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 . tests/drv/tree.sh
 twin_need curl /usr/bin/python3
 tree_setup alibaba
-IMAGE=ubuntu-22.04
+IMAGE=ubuntu_22_04_x64_20G_alibase_20240130.vhd
 tree_lifecycle ecs.g6.large ecs.c6.large "$IMAGE"
 tree_bad_credential '{"access_key_secret": "not-the-secret"}' ecs.g6.large "$IMAGE"
 tree_faults ecs.g6.large "$IMAGE"
