@@ -19,6 +19,7 @@ tree_need_fuse() {
 }
 
 tree_stop_all() {
+	set +e	# whatever fails here, cloudtwin is stopped too
 	tree_umount
 	twin_stop
 }
