@@ -17,10 +17,10 @@
  */
 #include "monitor/lineproto.h"
 
+#include "monitor/numfmt.h"
+
 #include <errno.h>
-#include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,15 +425,6 @@ static bool fast_float(const char *s, size_t n, double *out)
 	return true;
 }
 
-/* strtod() obeys LC_NUMERIC; the wire format does not. */
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-
-static void c_locale_init(void)
-{
-	c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-}
-
 static const char *parse_float(const char *s, size_t n, double *out)
 {
 	char small[64], *tmp = small, *end;
@@ -441,16 +432,15 @@ static const char *parse_float(const char *s, size_t n, double *out)
 
 	if (fast_float(s, n, out))
 		return NULL;
-	pthread_once(&c_locale_once, c_locale_init);
 	if (n >= sizeof(small))
 		tmp = malloc(n + 1);
-	if (!tmp || !c_locale) {
+	if (!tmp || !numfmt_c_locale()) {
 		err = "out of memory";
 		goto out_free;
 	}
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
-	*out = strtod_l(tmp, &end, c_locale);
+	*out = strtod_l(tmp, &end, numfmt_c_locale());  /* strtod() obeys LC_NUMERIC */
 	if (end != tmp + n || isinf(*out) || isnan(*out))
 		err = "invalid float";
 out_free:
