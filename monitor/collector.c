@@ -24,7 +24,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +35,7 @@
 #include <zlib.h>
 
 #include "lib/clock.h"
+#include "monitor/hostport.h"
 
 #define DEFAULT_MAX_CONNECTIONS 4096
 #define DEFAULT_TIMEOUT_S 60
@@ -475,33 +476,6 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-/* Split "host:port" / "[v6]:port" and resolve it (numeric or a name). */
-static int resolve_listen(const char *listen, struct sockaddr_storage *ss, char *host, size_t hlen)
-{
-	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *ai = NULL;
-	const char *colon = strrchr(listen, ':');
-	const char *h = listen;
-	size_t n;
-
-	if (!colon || !colon[1])
-		return -EINVAL;
-	n = (size_t)(colon - listen);
-	if (h[0] == '[' && n >= 2 && h[n - 1] == ']') {
-		h++;
-		n -= 2;
-	}
-	if (n == 0 || n >= hlen)
-		return -EINVAL;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai)
-		return -EINVAL;
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	return 0;
-}
-
 static void apply_defaults(struct collector_opts *o)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -551,7 +525,7 @@ int collector_start(const struct collector_opts *opts, const struct collector_op
 	apply_defaults(&c->opts);
 	c->ops = ops;
 	c->ctx = ctx;
-	rc = resolve_listen(c->opts.listen, &ss, host, sizeof(host));
+	rc = hostport_resolve(c->opts.listen, &ss, host, sizeof(host));
 	if (!rc)
 		rc = start_daemon(c, &ss);
 	if (rc) {
