@@ -1,12 +1,16 @@
 /*
- * rollup.c - minute rollups merged into LevelDB; see rollup.h.
+ * rollup.c - minute rollups in LevelDB, written blind and merged on read;
+ * see rollup.h.
  *
- * Flushing takes the whole queue at once, sorts it by key, folds records
- * of the same series and minute together in memory (a late point and the
- * minute it belongs to may both be queued), then for each key reads what
- * LevelDB already holds, merges, and writes everything in one batch.  A
- * corrupt or foreign value is replaced, never trusted: decoding checks
- * every length against the bytes it has.
+ * A record is built once, already in its on-disk form: the series part of
+ * its key and its value share one allocation, so a closed minute costs
+ * one malloc and flushing is two LevelDB puts per record in one batch.
+ * Reading history merges every record of a minute (normally one; more
+ * after a restart or late points).  A value that does not decode is
+ * skipped, never trusted: every length is checked against the bytes.
+ *
+ * Value: u8 version, u16 nfields, then per field: u16 name length, name,
+ * u32 count, f64 sum, min, max, last, i64 time of last (little-endian).
  */
 #include "monitor/rollup.h"
 
@@ -23,6 +27,16 @@
 
 #define RECORD_VERSION 1
 #define MINUTE_BIAS 0x8000000000000000ull
+#define SEQ_LEN 16
+#define FIELD_FIXED (2 + 4 + 5 * 8)	/* an encoded field without its name */
+
+struct rollup_rec {
+	int64_t minute;
+	size_t series_len;		/* the series part of the key, at data[0] */
+	size_t val_len, val_cap;	/* the value, at data[series_len] */
+	uint16_t nfields;
+	unsigned char data[];
+};
 
 struct rollup_store {
 	leveldb_t *db;
@@ -30,14 +44,16 @@ struct rollup_store {
 	leveldb_readoptions_t *ropts;
 	leveldb_writeoptions_t *wopts;
 	int64_t retention_ns;
+	uint64_t instance;		/* this process's part of seq */
 	pthread_mutex_t flush_lock;	/* serialises LevelDB work; before queue_lock */
+	uint64_t counter;		/* under flush_lock: the other part of seq */
+	uint64_t written, deleted;	/* under flush_lock */
 	pthread_mutex_t queue_lock;	/* guards queue, nqueue, queue_cap */
 	struct rollup_rec **queue;
 	size_t nqueue, queue_cap;
-	uint64_t written, deleted;	/* under flush_lock */
 };
 
-/* ---- accumulators --------------------------------------------------------- */
+/* ---- accumulators ------------------------------------------------------------------ */
 
 void rollup_acc_add(struct rollup_acc *a, double v, int64_t t_ns)
 {
@@ -78,203 +94,115 @@ int64_t rollup_minute(int64_t t_ns)
 	return (t_ns % ROLLUP_MINUTE_NS < 0) ? m - 1 : m;
 }
 
-/* ---- records ---------------------------------------------------------------- */
+/* ---- byte helpers -------------------------------------------------------------------- */
 
-static char *dup_n(const char *s, size_t n)
+static unsigned char *put_u16(unsigned char *p, size_t v)
 {
-	char *d = malloc(n + 1);
+	uint16_t be = htobe16((uint16_t)v);
 
-	if (!d)
-		return NULL;
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
+	memcpy(p, &be, 2);
+	return p + 2;
 }
 
-struct rollup_rec *rollup_rec_new(const char *source, const char *measurement, size_t mlen,
-				  const char *tags, size_t tlen, uint16_t ntags, int64_t minute)
+static unsigned char *put_str16(unsigned char *p, const char *s, size_t n)
 {
-	struct rollup_rec *r = calloc(1, sizeof(*r));
+	p = put_u16(p, n);
+	memcpy(p, s, n);
+	return p + n;
+}
 
+static unsigned char *put_le64(unsigned char *p, uint64_t v)
+{
+	uint64_t le = htole64(v);
+
+	memcpy(p, &le, 8);
+	return p + 8;
+}
+
+static unsigned char *put_double(unsigned char *p, double d)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &d, 8);
+	return put_le64(p, bits);
+}
+
+static int add_minute(struct sbuf *k, int64_t minute)
+{
+	uint64_t be = htobe64((uint64_t)minute + MINUTE_BIAS);
+
+	return sbuf_add(k, &be, 8);
+}
+
+static int64_t get_minute(const char *p)
+{
+	uint64_t be;
+
+	memcpy(&be, p, 8);
+	return (int64_t)(be64toh(be) - MINUTE_BIAS);
+}
+
+/* ---- records ------------------------------------------------------------------------- */
+
+struct rollup_rec *rollup_rec_new(const char *source, const char *measurement, size_t mlen,
+				  const char *tags, size_t tlen, uint16_t ntags, int64_t minute,
+				  size_t max_fields, size_t names_len)
+{
+	size_t slen = strlen(source), series = 2 + slen + 2 + mlen + 2 + 2 + tlen;
+	size_t val = 3 + max_fields * FIELD_FIXED + names_len;
+	struct rollup_rec *r;
+	unsigned char *p;
+
+	if (slen > UINT16_MAX || mlen > UINT16_MAX || tlen > UINT16_MAX)
+		return NULL;
+	r = malloc(sizeof(*r) + series + val);
 	if (!r)
 		return NULL;
-	r->source = dup_n(source, strlen(source));
-	r->measurement = dup_n(measurement, mlen);
-	r->tags = dup_n(tags, tlen);
-	r->ntags = ntags;
 	r->minute = minute;
-	if (!r->source || !r->measurement || !r->tags) {
-		rollup_rec_free(r);
-		return NULL;
-	}
+	r->series_len = series;
+	r->val_cap = val;
+	r->val_len = 3;
+	r->nfields = 0;
+	p = put_str16(r->data, source, slen);
+	p = put_str16(p, measurement, mlen);
+	p = put_u16(p, ntags);
+	p = put_str16(p, tags, tlen);
+	p[0] = RECORD_VERSION;
+	put_u16(p + 1, 0);
 	return r;
 }
 
-static struct rollup_field *find_field(struct rollup_rec *r, const char *name, size_t len)
-{
-	for (size_t i = 0; i < r->nfields; i++) {
-		if (r->fields[i].name_len == len && memcmp(r->fields[i].name, name, len) == 0)
-			return &r->fields[i];
-	}
-	return NULL;
-}
-
-/* Merge acc into the field `name`, adding the field when new. */
 int rollup_rec_add_field(struct rollup_rec *r, const char *name, size_t len,
 			 const struct rollup_acc *acc)
 {
-	struct rollup_field *f = find_field(r, name, len), *n;
+	unsigned char *v = r->data + r->series_len, *p = v + r->val_len;
+	uint32_t count = htole32(acc->count);
 
-	if (f) {
-		rollup_acc_merge(&f->acc, acc);
-		return 0;
-	}
-	n = realloc(r->fields, (r->nfields + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	r->fields = n;
-	f = &n[r->nfields];
-	f->name = dup_n(name, len);
-	if (!f->name)
-		return -ENOMEM;
-	f->name_len = len;
-	f->acc = *acc;
-	r->nfields++;
+	if (len > UINT16_MAX || r->val_len + FIELD_FIXED + len > r->val_cap || r->nfields == UINT16_MAX)
+		return -ENOSPC;
+	p = put_str16(p, name, len);
+	memcpy(p, &count, 4);
+	p = put_double(p + 4, acc->sum);
+	p = put_double(p, acc->min);
+	p = put_double(p, acc->max);
+	p = put_double(p, acc->last);
+	p = put_le64(p, (uint64_t)acc->last_ns);
+	r->val_len = (size_t)(p - v);
+	put_u16(v + 1, ++r->nfields);
 	return 0;
 }
 
-static void release_fields(struct rollup_rec *r)
+size_t rollup_rec_fields(const struct rollup_rec *r)
 {
-	for (size_t i = 0; i < r->nfields; i++)
-		free(r->fields[i].name);
-	free(r->fields);
-	r->fields = NULL;
-	r->nfields = 0;
+	return r->nfields;
 }
 
 void rollup_rec_free(struct rollup_rec *r)
 {
-	if (!r)
-		return;
-	release_fields(r);
-	free(r->source);
-	free(r->measurement);
-	free(r->tags);
 	free(r);
 }
 
-/* ---- encoding --------------------------------------------------------------- */
-
-static int put_u16(struct sbuf *sb, size_t v)
-{
-	uint16_t be = htobe16((uint16_t)v);
-
-	if (v > UINT16_MAX)
-		return -E2BIG;
-	return sbuf_add(sb, &be, sizeof(be));
-}
-
-static int put_str16(struct sbuf *sb, const char *s, size_t n)
-{
-	int rc = put_u16(sb, n);
-
-	return rc ? rc : sbuf_add(sb, s, n);
-}
-
-static int put_minute(struct sbuf *sb, int64_t minute)
-{
-	uint64_t be = htobe64((uint64_t)minute + MINUTE_BIAS);
-
-	return sbuf_add(sb, &be, sizeof(be));
-}
-
-/* 'h' source measurement [ntags tags] */
-static int key_series_prefix(struct sbuf *k, const char *source, const char *measurement)
-{
-	int rc = sbuf_addc(k, 'h');
-
-	if (!rc)
-		rc = put_str16(k, source, strlen(source));
-	if (!rc)
-		rc = put_str16(k, measurement, strlen(measurement));
-	return rc;
-}
-
-static int key_history(struct sbuf *k, const struct rollup_rec *r)
-{
-	int rc = key_series_prefix(k, r->source, r->measurement);
-
-	if (!rc)
-		rc = put_u16(k, r->ntags);
-	if (!rc)
-		rc = put_str16(k, r->tags, strlen(r->tags));
-	if (!rc)
-		rc = put_minute(k, r->minute);
-	return rc;
-}
-
-static int key_index(struct sbuf *k, const struct rollup_rec *r)
-{
-	int rc = sbuf_addc(k, 't');
-
-	if (!rc)
-		rc = put_minute(k, r->minute);
-	if (!rc)
-		rc = put_str16(k, r->source, strlen(r->source));
-	if (!rc)
-		rc = put_str16(k, r->measurement, strlen(r->measurement));
-	if (!rc)
-		rc = put_u16(k, r->ntags);
-	if (!rc)
-		rc = put_str16(k, r->tags, strlen(r->tags));
-	return rc;
-}
-
-static int put_u64le(struct sbuf *sb, uint64_t v)
-{
-	uint64_t le = htole64(v);
-
-	return sbuf_add(sb, &le, sizeof(le));
-}
-
-static int put_double(struct sbuf *sb, double d)
-{
-	uint64_t bits;
-
-	memcpy(&bits, &d, sizeof(bits));
-	return put_u64le(sb, bits);
-}
-
-static int encode_field(struct sbuf *v, const struct rollup_field *f)
-{
-	uint32_t count = htole32(f->acc.count);
-	int rc = put_str16(v, f->name, f->name_len);
-
-	if (!rc)
-		rc = sbuf_add(v, &count, sizeof(count));
-	if (!rc)
-		rc = put_double(v, f->acc.sum);
-	if (!rc)
-		rc = put_double(v, f->acc.min);
-	if (!rc)
-		rc = put_double(v, f->acc.max);
-	if (!rc)
-		rc = put_double(v, f->acc.last);
-	if (!rc)
-		rc = put_u64le(v, (uint64_t)f->acc.last_ns);
-	return rc;
-}
-
-static int encode_record(struct sbuf *v, const struct rollup_rec *r)
-{
-	int rc = sbuf_addc(v, RECORD_VERSION);
-
-	if (!rc)
-		rc = put_u16(v, r->nfields);
-	for (size_t i = 0; !rc && i < r->nfields; i++)
-		rc = encode_field(v, &r->fields[i]);
-	return rc;
-}
+/* ---- decoding (history) ------------------------------------------------------------------ */
 
 /* A bounds-checked reader over a LevelDB value. */
 struct reader {
@@ -296,22 +224,22 @@ static const void *take(struct reader *rd, size_t n)
 	return at;
 }
 
-static uint64_t take_u64(struct reader *rd)
+static uint64_t take_le(struct reader *rd, size_t n)
 {
-	const void *at = take(rd, 8);
+	const void *at = take(rd, n);
 	uint64_t v = 0;
 
 	if (at)
-		memcpy(&v, at, 8);
-	return le64toh(v);
+		memcpy(&v, at, n);
+	return n == 8 ? le64toh(v) : le32toh((uint32_t)v);
 }
 
 static double take_double(struct reader *rd)
 {
-	uint64_t bits = take_u64(rd);
+	uint64_t bits = take_le(rd, 8);
 	double d;
 
-	memcpy(&d, &bits, sizeof(d));
+	memcpy(&d, &bits, 8);
 	return d;
 }
 
@@ -325,29 +253,73 @@ static size_t take_u16(struct reader *rd)
 	return be16toh(v);
 }
 
-static int decode_field(struct reader *rd, struct rollup_rec *into)
+/* A minute's fields as records of it are merged (growable). */
+struct minute {
+	struct mfield {
+		char *name;
+		size_t len;
+		struct rollup_acc acc;
+	} *f;
+	size_t n, cap;
+};
+
+static void minute_reset(struct minute *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->f[i].name);
+	m->n = 0;
+}
+
+static int minute_add(struct minute *m, const char *name, size_t len, const struct rollup_acc *a)
+{
+	struct mfield *f;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->f[i].len == len && memcmp(m->f[i].name, name, len) == 0) {
+			rollup_acc_merge(&m->f[i].acc, a);
+			return 0;
+		}
+	}
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+
+		f = realloc(m->f, cap * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		m->f = f;
+		m->cap = cap;
+	}
+	f = &m->f[m->n];
+	f->name = malloc(len + 1);
+	if (!f->name)
+		return -ENOMEM;
+	memcpy(f->name, name, len);
+	f->name[len] = '\0';
+	f->len = len;
+	f->acc = *a;
+	m->n++;
+	return 0;
+}
+
+static int decode_field(struct reader *rd, struct minute *m)
 {
 	size_t nlen = take_u16(rd);
 	const char *name = take(rd, nlen);
-	const void *cnt = take(rd, 4);
 	struct rollup_acc a = { 0 };
-	uint32_t count = 0;
 
-	if (cnt)
-		memcpy(&count, cnt, 4);
-	a.count = le32toh(count);
+	a.count = (uint32_t)take_le(rd, 4);
 	a.sum = take_double(rd);
 	a.min = take_double(rd);
 	a.max = take_double(rd);
 	a.last = take_double(rd);
-	a.last_ns = (int64_t)take_u64(rd);
-	if (rd->bad)
-		return -EINVAL;
-	return rollup_rec_add_field(into, name, nlen, &a);
+	a.last_ns = (int64_t)take_le(rd, 8);
+	if (rd->bad || !a.count)
+		return rd->bad ? -EINVAL : 0;
+	return minute_add(m, name, nlen, &a);
 }
 
-/* Merge an encoded record into `into`; -EINVAL when it is not one of ours. */
-static int decode_into(const char *val, size_t len, struct rollup_rec *into)
+/* Merge an encoded value into m; -EINVAL when it is not one of ours. */
+static int decode_into(const char *val, size_t len, struct minute *m)
 {
 	struct reader rd = { (const unsigned char *)val, len, 0 };
 	const unsigned char *ver = take(&rd, 1);
@@ -358,11 +330,11 @@ static int decode_into(const char *val, size_t len, struct rollup_rec *into)
 		return -EINVAL;
 	n = take_u16(&rd);
 	for (size_t i = 0; !rc && i < n; i++)
-		rc = decode_field(&rd, into);
+		rc = decode_field(&rd, m);
 	return rd.bad ? -EINVAL : rc;
 }
 
-/* ---- the store ---------------------------------------------------------------- */
+/* ---- the store --------------------------------------------------------------------------- */
 
 int rollup_store_open(const char *dir, int64_t retention_s, struct rollup_store **out,
 		      char **err)
@@ -377,6 +349,7 @@ int rollup_store_open(const char *dir, int64_t retention_s, struct rollup_store 
 	st->ropts = leveldb_readoptions_create();
 	st->wopts = leveldb_writeoptions_create();
 	st->retention_ns = retention_s * 1000000000ll;
+	st->instance = (uint64_t)clock_wall_ms() * 1000000 + (uint64_t)(clock_mono_ns() % 1000000);
 	pthread_mutex_init(&st->flush_lock, NULL);
 	pthread_mutex_init(&st->queue_lock, NULL);
 	st->db = leveldb_open(st->options, dir, &lerr);
@@ -428,85 +401,66 @@ int rollup_store_put(struct rollup_store *st, struct rollup_rec *rec)
 		st->queue[st->nqueue++] = rec;
 	else
 		rc = -ENOMEM;
+	if (!rc && st->nqueue > ROLLUP_QUEUE_HIGH)
+		rc = 1;
 	pthread_mutex_unlock(&st->queue_lock);
-	if (rc)
+	if (rc < 0)
 		rollup_rec_free(rec);
 	return rc;
 }
 
-static int rec_cmp(const void *a, const void *b)
+static int add_seq(struct rollup_store *st, struct sbuf *k, uint64_t n)
 {
-	const struct rollup_rec *x = *(struct rollup_rec *const *)a;
-	const struct rollup_rec *y = *(struct rollup_rec *const *)b;
-	int c = strcmp(x->source, y->source);
+	uint64_t seq[2] = { htobe64(st->instance), htobe64(n) };
 
-	if (!c)
-		c = strcmp(x->measurement, y->measurement);
-	if (!c)
-		c = strcmp(x->tags, y->tags);
-	if (!c)
-		c = (x->minute > y->minute) - (x->minute < y->minute);
-	return c;
+	return sbuf_add(k, seq, SEQ_LEN);
 }
 
-/* Fold the previously stored value of r's key into r. */
-static int merge_stored(struct rollup_store *st, struct rollup_rec *r, const struct sbuf *key)
+/* One record as its two puts (same seq).  Called with the flush lock held. */
+static int batch_record(struct rollup_store *st, leveldb_writebatch_t *wb,
+			const struct rollup_rec *r, struct sbuf *hk, struct sbuf *tk)
 {
-	char *lerr = NULL, *val;
-	size_t vlen = 0;
+	uint64_t n = st->counter++;
+	int rc;
 
-	val = leveldb_get(st->db, st->ropts, key->buf, key->len, &vlen, &lerr);
-	if (lerr) {
-		leveldb_free(lerr);
-		return -EIO;
-	}
-	if (val)
-		decode_into(val, vlen, r);	/* a value we cannot read is replaced */
-	leveldb_free(val);
+	sbuf_reset(hk);
+	sbuf_reset(tk);
+	rc = sbuf_addc(hk, 'h');
+	if (!rc)
+		rc = sbuf_add(hk, r->data, r->series_len);
+	if (!rc)
+		rc = add_minute(hk, r->minute);
+	if (!rc)
+		rc = add_seq(st, hk, n);
+	if (!rc)
+		rc = sbuf_addc(tk, 't');
+	if (!rc)
+		rc = add_minute(tk, r->minute);
+	if (!rc)
+		rc = sbuf_add(tk, r->data, r->series_len);
+	if (!rc)
+		rc = add_seq(st, tk, n);
+	if (rc)
+		return rc;
+	leveldb_writebatch_put(wb, hk->buf, hk->len, (const char *)r->data + r->series_len,
+			       r->val_len);
+	leveldb_writebatch_put(wb, tk->buf, tk->len, "", 0);
 	return 0;
 }
 
-static int batch_record(struct rollup_store *st, leveldb_writebatch_t *wb, struct rollup_rec *r)
-{
-	struct sbuf key = SBUF_INIT, val = SBUF_INIT;
-	int rc = key_history(&key, r);
+/* At most this many records per LevelDB batch: a batch is copied whole
+ * into the memtable, so small batches keep the peak small. */
+#define BATCH_RECORDS 2048
 
-	if (!rc)
-		rc = merge_stored(st, r, &key);
-	if (!rc)
-		rc = encode_record(&val, r);
-	if (!rc)
-		leveldb_writebatch_put(wb, key.buf, key.len, val.buf, val.len);
-	sbuf_reset(&key);
-	if (!rc)
-		rc = key_index(&key, r);
-	if (!rc)
-		leveldb_writebatch_put(wb, key.buf, key.len, "", 0);
-	sbuf_release(&key);
-	sbuf_release(&val);
-	return rc;
-}
-
-/* Sort, fold equal keys into the first of each run, batch each run once. */
-static int write_records(struct rollup_store *st, struct rollup_rec **q, size_t n)
+static int write_batch(struct rollup_store *st, struct rollup_rec **q, size_t n)
 {
 	leveldb_writebatch_t *wb = leveldb_writebatch_create();
+	struct sbuf hk = SBUF_INIT, tk = SBUF_INIT;
 	char *lerr = NULL;
-	size_t i = 0, j, batched = 0;
 	int rc = 0;
 
-	qsort(q, n, sizeof(*q), rec_cmp);
-	while (i < n && !rc) {
-		for (j = i + 1; j < n && rec_cmp(&q[i], &q[j]) == 0; j++) {
-			for (size_t f = 0; !rc && f < q[j]->nfields; f++)
-				rc = rollup_rec_add_field(q[i], q[j]->fields[f].name,
-							  q[j]->fields[f].name_len, &q[j]->fields[f].acc);
-		}
-		if (!rc)
-			rc = batch_record(st, wb, q[i]);
-		batched++;
-		i = j;
-	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = batch_record(st, wb, q[i], &hk, &tk);
 	if (!rc)
 		leveldb_write(st->db, st->wopts, wb, &lerr);
 	if (lerr) {
@@ -514,8 +468,19 @@ static int write_records(struct rollup_store *st, struct rollup_rec **q, size_t 
 		rc = -EIO;
 	}
 	leveldb_writebatch_destroy(wb);
+	sbuf_release(&hk);
+	sbuf_release(&tk);
 	if (!rc)
-		st->written += batched;
+		st->written += n;
+	return rc;
+}
+
+static int write_records(struct rollup_store *st, struct rollup_rec **q, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i += BATCH_RECORDS)
+		rc = write_batch(st, q + i, n - i < BATCH_RECORDS ? n - i : BATCH_RECORDS);
 	return rc;
 }
 
@@ -541,12 +506,13 @@ int rollup_store_flush(struct rollup_store *st)
 	return rc;
 }
 
-/* The 'h' key a 't' index key points at: same parts, minute moved last. */
+/* The 'h' key of a 't' key: 'h' series minute seq from 't' minute series seq. */
 static int history_key_of(const char *ik, size_t ilen, struct sbuf *hk)
 {
-	if (ilen < 9)
+	if (ilen < 1 + 8 + SEQ_LEN)
 		return -EINVAL;
-	if (sbuf_addc(hk, 'h') || sbuf_add(hk, ik + 9, ilen - 9) || sbuf_add(hk, ik + 1, 8))
+	if (sbuf_addc(hk, 'h') || sbuf_add(hk, ik + 9, ilen - 9 - SEQ_LEN) ||
+	    sbuf_add(hk, ik + 1, 8) || sbuf_add(hk, ik + ilen - SEQ_LEN, SEQ_LEN))
 		return -ENOMEM;
 	return 0;
 }
@@ -562,7 +528,7 @@ long rollup_store_expire(struct rollup_store *st, int64_t now_ns)
 	if (st->retention_ns <= 0)
 		return 0;
 	sbuf_addc(&cut, 't');
-	put_minute(&cut, rollup_minute(now_ns - st->retention_ns));
+	add_minute(&cut, rollup_minute(now_ns - st->retention_ns));
 	pthread_mutex_lock(&st->flush_lock);
 	wb = leveldb_writebatch_create();
 	it = leveldb_create_iterator(st->db, st->ropts);
@@ -594,70 +560,108 @@ long rollup_store_expire(struct rollup_store *st, int64_t now_ns)
 	return n;
 }
 
-/* ---- history ------------------------------------------------------------------ */
+/* ---- history ------------------------------------------------------------------------------- */
 
-static int append_stat(struct sbuf *out, const char *name, size_t nlen, const char *what, double v)
+static int append_stat(struct sbuf *out, const struct mfield *f, const char *what, double v)
 {
-	int rc = sbuf_addf(out, " %.*s_%s=", (int)nlen, name, what);
+	int rc = sbuf_addf(out, " %.*s_%s=", (int)f->len, f->name, what);
 
 	return rc ? rc : numfmt_double(out, v);
 }
 
-static int history_line(struct sbuf *out, int64_t minute, const struct rollup_rec *r)
+static int history_line(struct sbuf *out, int64_t minute, const struct minute *m)
 {
 	char when[40];
 	uint32_t samples = 0;
 	int rc;
 
-	for (size_t i = 0; i < r->nfields; i++)
-		samples = r->fields[i].acc.count > samples ? r->fields[i].acc.count : samples;
+	for (size_t i = 0; i < m->n; i++)
+		samples = m->f[i].acc.count > samples ? m->f[i].acc.count : samples;
 	clock_rfc3339(minute * 60000, 0, when, sizeof(when));
 	rc = sbuf_addf(out, "%s samples=%u", when, samples);
-	for (size_t i = 0; !rc && i < r->nfields; i++) {
-		const struct rollup_field *f = &r->fields[i];
+	for (size_t i = 0; !rc && i < m->n; i++) {
+		const struct mfield *f = &m->f[i];
 
-		rc = append_stat(out, f->name, f->name_len, "avg", f->acc.sum / f->acc.count);
+		rc = append_stat(out, f, "avg", f->acc.sum / f->acc.count);
 		if (!rc)
-			rc = append_stat(out, f->name, f->name_len, "min", f->acc.min);
+			rc = append_stat(out, f, "min", f->acc.min);
 		if (!rc)
-			rc = append_stat(out, f->name, f->name_len, "max", f->acc.max);
+			rc = append_stat(out, f, "max", f->acc.max);
 		if (!rc)
-			rc = append_stat(out, f->name, f->name_len, "last", f->acc.last);
+			rc = append_stat(out, f, "last", f->acc.last);
 	}
 	return rc ? rc : sbuf_addc(out, '\n');
 }
 
-/* Emit one key's record; *series (the key without its minute) pins the
- * first series seen: later keys of other tag sets end the scan (1). */
-static int history_entry(const char *k, size_t klen, const char *v, size_t vlen,
-			 struct sbuf *series, struct sbuf *out)
+/* Where a history scan is: the series pinned, the minute being merged. */
+struct scan {
+	struct sbuf series;	/* key up to the minute, of the first series seen */
+	int64_t minute;
+	struct minute m;
+};
+
+static int scan_flush(struct scan *sc, struct sbuf *out)
 {
-	struct rollup_rec rec = { 0 };
-	uint64_t be;
+	int rc = sc->m.n ? history_line(out, sc->minute, &sc->m) : 0;
+
+	minute_reset(&sc->m);
+	return rc;
+}
+
+/* One key: merge it into the current minute, or end that minute first.
+ * Returns 1 when the key belongs to another tag set (the scan ends). */
+static int scan_entry(struct scan *sc, const char *k, size_t klen, const char *v, size_t vlen,
+		      struct sbuf *out)
+{
+	size_t series_len = klen >= 8 + SEQ_LEN ? klen - 8 - SEQ_LEN : 0;
+	int64_t minute;
+	int rc = 0;
+
+	if (!series_len)
+		return 1;
+	if (!sc->series.len && sbuf_add(&sc->series, k, series_len))
+		return -ENOMEM;
+	if (series_len != sc->series.len || memcmp(k, sc->series.buf, series_len) != 0)
+		return 1;
+	minute = get_minute(k + series_len);
+	if (sc->m.n && minute != sc->minute)
+		rc = scan_flush(sc, out);
+	sc->minute = minute;
+	if (!rc)
+		decode_into(v, vlen, &sc->m);	/* an unreadable record is skipped */
+	return rc;
+}
+
+static int series_prefix(struct sbuf *p, const char *source, const char *measurement)
+{
+	size_t sl = strlen(source), ml = strlen(measurement);
+	unsigned char hdr[2];
 	int rc;
 
-	if (klen < series->len + 8)
-		return 1;
-	if (!series->len && sbuf_add(series, k, klen - 8))
-		return -ENOMEM;
-	if (klen != series->len + 8 || memcmp(k, series->buf, series->len) != 0)
-		return 1;
-	memcpy(&be, k + klen - 8, 8);
-	decode_into(v, vlen, &rec);	/* an unreadable minute shows what it could */
-	rc = rec.nfields ? history_line(out, (int64_t)(be64toh(be) - MINUTE_BIAS), &rec) : 0;
-	release_fields(&rec);
-	return rc;
+	if (sl > UINT16_MAX || ml > UINT16_MAX)
+		return -EINVAL;
+	rc = sbuf_addc(p, 'h');
+	put_u16(hdr, sl);
+	if (!rc)
+		rc = sbuf_add(p, hdr, 2);
+	if (!rc)
+		rc = sbuf_add(p, source, sl);
+	put_u16(hdr, ml);
+	if (!rc)
+		rc = sbuf_add(p, hdr, 2);
+	return rc ? rc : sbuf_add(p, measurement, ml);
 }
 
 int rollup_store_history(struct rollup_store *st, const char *source, const char *measurement,
 			 struct sbuf *out)
 {
-	struct sbuf prefix = SBUF_INIT, series = SBUF_INIT;
+	struct sbuf prefix = SBUF_INIT;
+	struct scan sc = { .series = SBUF_INIT };
 	leveldb_iterator_t *it;
 	int rc = rollup_store_flush(st);
 
 	if (!rc)
-		rc = key_series_prefix(&prefix, source, measurement);
+		rc = series_prefix(&prefix, source, measurement);
 	if (rc)
 		goto out_release;
 	pthread_mutex_lock(&st->flush_lock);
@@ -670,15 +674,17 @@ int rollup_store_history(struct rollup_store *st, const char *source, const char
 
 		if (klen < prefix.len || memcmp(k, prefix.buf, prefix.len) != 0)
 			break;
-		rc = history_entry(k, klen, v, vlen, &series, out);
+		rc = scan_entry(&sc, k, klen, v, vlen, out);
 	}
 	leveldb_iter_destroy(it);
 	pthread_mutex_unlock(&st->flush_lock);
-	if (rc == 1)
-		rc = 0;
+	if (rc >= 0)
+		rc = scan_flush(&sc, out);
 out_release:
+	minute_reset(&sc.m);
+	free(sc.m.f);
+	sbuf_release(&sc.series);
 	sbuf_release(&prefix);
-	sbuf_release(&series);
 	return rc;
 }
 

@@ -77,6 +77,7 @@ struct tsdb_source {
 	size_t *slots;			/* scratch: field index per point field */
 	size_t slots_cap;
 	char reason[256];
+	bool flush_due;			/* the rollup queue asked writers to flush */
 	struct tsdb_source *prev, *next;	/* db->sources, under db->sources_lock */
 };
 
@@ -286,22 +287,24 @@ static int field_add(struct tsdb *db, struct series *s, struct lineproto_str nam
 static void close_minute(struct tsdb_source *src, struct series *s)
 {
 	struct rollup_rec *r = NULL;
+	size_t n = 0, names = 0;
 
 	if (s->acc_minute == NO_MINUTE || !src->db->rollups)
 		goto out_reset;
-	r = rollup_rec_new(src->name, s->measurement, s->mlen, s->tagkey, s->tagkey_len,
-			   (uint16_t)s->ntags, s->acc_minute);
-	for (size_t i = 0; r && i < s->nfields; i++) {
-		if (s->fields[i].acc.count && rollup_rec_add_field(r, s->fields[i].name,
-				s->fields[i].name_len, &s->fields[i].acc)) {
-			rollup_rec_free(r);
-			r = NULL;
-		}
+	for (size_t i = 0; i < s->nfields; i++) {
+		n += s->fields[i].acc.count > 0;
+		names += s->fields[i].acc.count ? s->fields[i].name_len : 0;
 	}
-	if (r && r->nfields)
-		rollup_store_put(src->db->rollups, r);	/* takes r */
-	else
-		rollup_rec_free(r);
+	if (n)
+		r = rollup_rec_new(src->name, s->measurement, s->mlen, s->tagkey, s->tagkey_len,
+				   (uint16_t)s->ntags, s->acc_minute, n, names);
+	for (size_t i = 0; r && i < s->nfields; i++) {
+		if (s->fields[i].acc.count)
+			rollup_rec_add_field(r, s->fields[i].name, s->fields[i].name_len,
+					     &s->fields[i].acc);
+	}
+	if (r)
+		src->flush_due |= rollup_store_put(src->db->rollups, r) == 1;	/* takes r */
 out_reset:
 	for (size_t i = 0; i < s->nfields; i++)
 		memset(&s->fields[i].acc, 0, sizeof(s->fields[i].acc));
@@ -325,29 +328,29 @@ static double point_value(const struct lineproto_field *f)
 	return NAN;
 }
 
-/* A point for a minute already closed: its own record, merged on disk. */
+/* A point for a minute already closed: its own record, merged on read. */
 static void late_point(struct tsdb_source *src, const struct series *s,
 		       const struct lineproto_point *pt, int64_t minute)
 {
 	struct rollup_rec *r;
+	size_t names = 0;
 
 	if (!src->db->rollups)
 		return;
+	for (size_t i = 0; i < pt->nfields; i++)
+		names += pt->fields[i].key.len;
 	r = rollup_rec_new(src->name, s->measurement, s->mlen, s->tagkey, s->tagkey_len,
-			   (uint16_t)s->ntags, minute);
+			   (uint16_t)s->ntags, minute, pt->nfields, names);
 	for (size_t i = 0; r && i < pt->nfields; i++) {
 		struct rollup_acc a = { 0 };
 
 		if (pt->fields[i].type == LINEPROTO_STRING)
 			continue;
 		rollup_acc_add(&a, point_value(&pt->fields[i]), pt->time_ns);
-		if (rollup_rec_add_field(r, pt->fields[i].key.p, pt->fields[i].key.len, &a)) {
-			rollup_rec_free(r);
-			r = NULL;
-		}
+		rollup_rec_add_field(r, pt->fields[i].key.p, pt->fields[i].key.len, &a);
 	}
-	if (r && r->nfields)
-		rollup_store_put(src->db->rollups, r);
+	if (r && rollup_rec_fields(r))
+		src->flush_due |= rollup_store_put(src->db->rollups, r) == 1;
 	else
 		rollup_rec_free(r);
 }
@@ -620,6 +623,7 @@ int tsdb_source_write(struct tsdb_source *src, const struct lineproto_point *pt,
 {
 	uint64_t hash = point_hash(pt);
 	struct series *s;
+	bool flush;
 	int rc = 0;
 
 	pthread_mutex_lock(&src->lock);
@@ -645,7 +649,11 @@ int tsdb_source_write(struct tsdb_source *src, const struct lineproto_point *pt,
 	atomic_fetch_add(&src->db->samples, store_values(src, s, pt));
 	s->last_write_ms = clock_mono_ms();
 out_unlock:
+	flush = src->flush_due;
+	src->flush_due = false;
 	pthread_mutex_unlock(&src->lock);
+	if (flush)
+		rollup_store_flush(src->db->rollups);	/* back-pressure, no lock held */
 	return rc;
 }
 
