@@ -232,6 +232,7 @@ int userdata_parse(const char *text, size_t len, struct userdata_agent *out)
 	const char *p = find_line(text, len), *end = text + len;
 
 	memset(out, 0, sizeof(*out));
+	out->interval_s = 5;	/* when the line does not say */
 	if (!p)
 		return -ENOENT;
 	while (p < end && *p != '\n') {
@@ -244,7 +245,5 @@ int userdata_parse(const char *text, size_t len, struct userdata_agent *out)
 		while (p < end && *p == ' ')
 			p++;
 	}
-	if (!out->interval_s)
-		out->interval_s = 5;
 	return agent_valid(out) ? 0 : -EINVAL;
 }
