@@ -434,6 +434,31 @@ const char *monitor_url(const struct monitor *mon)
 	return mon->url;
 }
 
+int monitor_parse_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = { { "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60000 },
+		      { "h", 3600000 }, { "d", 86400000 } };
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || v > 1e13)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) == 0) {
+			*ms = (int64_t)(v * (double)units[i].ms);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 int monitor_read_stats(struct monitor *mon, struct sbuf *out)
 {
 	struct collector_stats cs;

@@ -107,6 +107,14 @@ int monitor_list_measurements(struct monitor *mon, const char *vm_id, struct sbu
 int monitor_read_agent(struct monitor *mon, const char *vm_id, struct sbuf *out);
 
 /*
+ * The text of vms/<v>/agent.conf: the settings barista-agent needs on that
+ * VM (collector=, token=, interval=, vm=), exactly what the user-data block
+ * writes to /etc/baristafs/agent.conf; for installing an agent by hand.
+ * It holds the token: the tree serves it 0400.  -ENOENT.
+ */
+int monitor_read_agent_conf(struct monitor *mon, const char *vm_id, struct sbuf *out);
+
+/*
  * The text of groups/<g>/metrics/<m> over the given VMs:
  *   <field>_avg, <field>_min, <field>_max   for every field, in file order
  *   vms_reporting <n>   VMs whose sample counts (not older than 3.5 intervals)
@@ -139,6 +147,10 @@ int monitor_read_history(struct monitor *mon, const char *vm_id, const char *mea
  */
 int monitor_userdata(struct monitor *mon, const char *vm_id, const char *token,
 		     const char *user_data_in, struct sbuf *out);
+
+/* A duration as options give it: "90" or "90s", "500ms", "5m", "24h", "7d".
+ * 0 and *ms, or -EINVAL. */
+int monitor_parse_duration(const char *s, int64_t *ms);
 
 /* Flat keyed counters for system/ files: vms, series, samples_total, ... */
 int monitor_read_stats(struct monitor *mon, struct sbuf *out);

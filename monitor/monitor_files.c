@@ -239,6 +239,19 @@ int monitor_read_agent(struct monitor *mon, const char *vm_id, struct sbuf *out)
 	return rc;
 }
 
+int monitor_read_agent_conf(struct monitor *mon, const char *vm_id, struct sbuf *out)
+{
+	struct monitor_vm *vm = monitor_vm_ref(mon, vm_id);
+	int rc;
+
+	if (!vm)
+		return -ENOENT;
+	rc = sbuf_addf(out, "collector=%s\ntoken=%s\ninterval=%d\nvm=%s\n", mon->url, vm->token,
+		       mon->opts.interval_s, vm->id);
+	monitor_vm_unref(vm);
+	return rc;
+}
+
 /* ---- groups ------------------------------------------------------------------ */
 
 struct agg {

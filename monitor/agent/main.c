@@ -110,12 +110,15 @@ static void sleep_until(int64_t deadline)
 	}
 }
 
-static void run(struct agent *a, struct agent_push *push)
+/* The first batch (mem and disk: rates need two samples) goes at once, so
+ * that the VM is seen, and its pull port known, from the start. */
+static void run(struct agent *a, struct agent_push *push, const struct sbuf *first)
 {
 	int64_t next = clock_mono_ms();
 	struct sbuf batch = SBUF_INIT;
 	struct agent_push_result r;
 
+	report(a, agent_push_send(push, first->buf, first->len, &r), &r);
 	while (!stopping) {
 		next += a->conf.interval_s * 1000LL;
 		sleep_until(next);
@@ -173,6 +176,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct agent_pull *pull = NULL;
 	struct agent_push *push = NULL;
+	struct sbuf first = SBUF_INIT;
 	char err[300];
 	int rc;
 
@@ -192,15 +196,11 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	{
-		struct sbuf first = SBUF_INIT;
-
-		sample(&a, &first);	/* the baseline the first rates start from */
-		sbuf_release(&first);
-	}
+	sample(&a, &first);	/* the baseline the first rates start from */
 	rc = start(&a, &pull, &push);
 	if (!rc)
-		run(&a, push);
+		run(&a, push, &first);
+	sbuf_release(&first);
 	agent_pull_stop(pull);
 	agent_push_free(push);
 	curl_global_cleanup();
