@@ -114,9 +114,72 @@ EOF
 	curl -s -XPOST "http://127.0.0.1:$hport/query" --data-urlencode 'q=CREATE DATABASE bench' >/dev/null
 	run_phases influxdb "$influx" "http://127.0.0.1:$hport/write?db=bench" >"$work/influx.txt"
 	influx_version=$(influxd version 2>/dev/null | head -n 1)
+	kill "$influx"
+	wait "$influx"
+	pids=""
 else
 	: >"$work/influx.txt"
 	influx_version="influxd not installed"
+fi
+
+# ---- the mount: cat vms/<v>/metrics/cpu while the collector ingests ----
+# A real mount with a mock cloud and a group of $MOUNT_VMS VMs (making 10,000
+# through the engine takes minutes); the load uses their own tokens.
+MOUNT_VMS=1000
+BFS=${BFS_OUT:-.}/baristafs
+mount_phase() {
+	mnt=$work/mnt
+	mkdir -p "$mnt"
+	"$BFS" -f -o "state=$work/bfs-state" "$mnt" >"$work/bfs.log" 2>&1 &
+	bfs=$!
+	pids="$pids $bfs"
+	for i in $(seq 100); do
+		mountpoint -q "$mnt" && break
+		sleep 0.1
+	done
+	mkdir "$mnt/clouds/m1" "$mnt/groups/b"
+	echo '{"driver":"mock","region":"r1","boot_ms":0}' >"$mnt/clouds/m1/spec"
+	for i in $(seq 100); do
+		grep -qx ok "$mnt/clouds/m1/health" && break
+		sleep 0.1
+	done
+	echo "{\"count\":$MOUNT_VMS,\"cloud\":\"m1\",\"spec\":\"m1.small\",\"image\":\"ubuntu-22.04\"}" \
+		>"$mnt/groups/b/spec"
+	timeout 600 cat "$mnt/groups/b/wait" >"$work/wait.out"
+	seq -f 'b-%.0f' 1 "$MOUNT_VMS" >"$work/names"
+	while read -r v; do
+		awk -F= '$1 == "token" {print $2}' "$mnt/groups/b/vms/$v/agent.conf"
+	done <"$work/names" >"$work/tokens"
+	url="http://$(cat "$mnt/system/collector")/write"
+	"$BENCH" load --url "$url" --vms "$MOUNT_VMS" --tokens "$work/tokens" --seconds 3 \
+		--lines 5 --connections 8 >/dev/null	# every VM has samples
+	"$BENCH" read --dir "$mnt/groups/b/vms" --names "$work/names" --seconds "$SECS" \
+		>"$work/read-idle.out"
+	"$BENCH" load --url "$url" --vms "$MOUNT_VMS" --tokens "$work/tokens" --seconds "$SECS" \
+		--lines 5 --connections 32 >"$work/mount-load.out" &
+	load=$!
+	pids="$pids $load"
+	sleep 1
+	"$BENCH" read --dir "$mnt/groups/b/vms" --names "$work/names" --seconds $((SECS - 2)) \
+		>"$work/read-busy.out"
+	for i in $(seq 200); do	# whole cat processes, fork and exec included
+		t0=$(date +%s%N)
+		cat "$mnt/groups/b/vms/b-$((i % MOUNT_VMS + 1))/metrics/cpu" >/dev/null
+		echo $(( $(date +%s%N) - t0 ))
+	done >"$work/cat.ns"
+	wait "$load"
+	fusermount3 -u "$mnt"
+	wait "$bfs"
+	pids=""
+}
+# The EXIT trap stops what is still in $pids; a mount left behind is removed too.
+unmount_left() {
+	mountpoint -q "$work/mnt" 2>/dev/null && fusermount3 -u "$work/mnt"
+	cleanup
+}
+trap unmount_left EXIT
+if [ -x "$BFS" ] && command -v fusermount3 >/dev/null 2>&1; then
+	mount_phase
 fi
 
 # ---- report ----
@@ -140,4 +203,20 @@ fi
 		printf "Memory: %d series, %d bytes per series (rings for a 300 s window at 5 s).\n", s, b
 	     }' "$work/serve.out"
 	echo "Collector process RSS at the end: $((rss_kb / 1024)) MiB."
+	if [ -s "$work/read-busy.out" ]; then
+		echo
+		echo "Through the mount ($MOUNT_VMS VMs in one group, FUSE), open+read+close of"
+		echo "groups/b/vms/<random>/metrics/cpu, back to back:"
+		awk '/^reads/ {n=$2} /read_p50_us/ {a=$2} /read_p99_us/ {b=$2} /read_p999_us/ {c=$2}
+		     END {printf "  idle:  %d reads, p50 %s us, p99 %s us, p99.9 %s us\n", n, a, b, c}' \
+			"$work/read-idle.out"
+		awk '/^reads/ {n=$2} /read_p50_us/ {a=$2} /read_p99_us/ {b=$2} /read_p999_us/ {c=$2}
+		     END {printf "  under: %d reads, p50 %s us, p99 %s us, p99.9 %s us\n", n, a, b, c}' \
+			"$work/read-busy.out"
+		awk '/^samples_per_s/ {printf "  (ingest meanwhile: %d samples/s into the mount'"'"'s collector)\n", $2}' \
+			"$work/mount-load.out"
+		sort -n "$work/cat.ns" | awk '{v[NR] = $1} END {
+			printf "  whole `cat` processes (fork+exec included), 200 runs: p50 %.0f us, p99 %.0f us\n",
+				v[int(NR * 0.5)] / 1000, v[int(NR * 0.99)] / 1000 }'
+	fi
 } | tee "$RESULTS"

@@ -10,24 +10,32 @@
  *       prints read latency percentiles and memory per series, then exits.
  *
  *   monitor_bench load --url URL --vms N --seconds S [--interval I]
- *                      [--lines L] [--connections C] [--db NAME]
+ *                      [--lines L] [--connections C] [--tokens FILE]
  *       Simulated VMs pushing Dragonfly's five measurements (28 samples per
  *       interval, tagged host=vm-<n> so that InfluxDB, which has no
  *       per-VM tokens, keeps as many series as baristafs) over HTTP/1.1 keep-alive connections (libcurl multi).
  *       With --interval, each VM pushes once per I seconds (paced); without,
  *       as fast as the server answers.  --lines L puts L lines (L/5
  *       intervals of one VM) in each request, as an agent's backlog or
- *       Telegraf's batches do.  Prints requests/s and samples/s counted from
- *       204 answers only.  The same bodies go to baristafs and to InfluxDB.
+ *       Telegraf's batches do.  --tokens gives the VMs' tokens, one per line
+ *       (default bench-token-<n>).  Prints requests/s and samples/s counted
+ *       from 204 answers only.  The same bodies go to baristafs and InfluxDB.
+ *
+ *   monitor_bench read --dir DIR --names FILE --seconds S [--file PATH]
+ *       What cat does, without the fork and exec: open, read to the end,
+ *       close DIR/<name>/PATH (default metrics/cpu) for a random name of
+ *       FILE, back to back; prints the latency percentiles.
  *
  * A "sample" is one field value of one point, for both servers.
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +124,7 @@ struct load {
 	int interval_s;		/* 0: as fast as it goes */
 	int lines;
 	int connections;
+	const char *tokens;	/* file, one per line, or NULL */
 	struct body *bodies;
 	struct curl_slist **auth;	/* per VM */
 	uint64_t ok, failed, sent_samples;
@@ -210,9 +219,19 @@ static void run_load(struct load *L)
 	curl_multi_cleanup(multi);
 }
 
+/* Line n of a file (without its newline) into buf; false when there is none. */
+static bool nth_line(FILE *f, char *buf, size_t len)
+{
+	if (!f || !fgets(buf, (int)len, f))
+		return false;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return true;
+}
+
 static int cmd_load(struct load *L)
 {
-	char hdr[128];
+	FILE *tokens = L->tokens ? fopen(L->tokens, "r") : NULL;
+	char hdr[256], token[160];
 	int64_t t0, t1;
 
 	L->bodies = calloc(L->vms, sizeof(*L->bodies));
@@ -220,11 +239,15 @@ static int cmd_load(struct load *L)
 	L->round = calloc(L->vms, sizeof(*L->round));
 	for (unsigned v = 0; v < L->vms; v++) {
 		body_build(&L->bodies[v], v, L->lines / 5 > 0 ? L->lines / 5 : 1);
-		snprintf(hdr, sizeof(hdr), "Authorization: Token bench-token-%08u", v);
+		if (!nth_line(tokens, token, sizeof(token)))
+			snprintf(token, sizeof(token), "bench-token-%08u", v);
+		snprintf(hdr, sizeof(hdr), "Authorization: Token %s", token);
 		L->auth[v] = curl_slist_append(NULL, hdr);
 		L->auth[v] = curl_slist_append(L->auth[v], "Content-Type: text/plain");
 		L->auth[v] = curl_slist_append(L->auth[v], "Expect:");
 	}
+	if (tokens)
+		fclose(tokens);
 	t0 = clock_mono_ns();
 	run_load(L);
 	t1 = clock_mono_ns();
@@ -350,6 +373,62 @@ static int cmd_serve(unsigned vms, const char *listen, const char *state, long r
 	return 0;
 }
 
+/* ---- read ---------------------------------------------------------------------------- */
+
+static int read_names(const char *path, char ***names, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	size_t cap = 0;
+
+	*n = 0;
+	while (nth_line(f, line, sizeof(line))) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			*names = realloc(*names, cap * sizeof(**names));
+		}
+		(*names)[(*n)++] = strdup(line);
+	}
+	if (f)
+		fclose(f);
+	return *n ? 0 : -ENOENT;
+}
+
+static int cmd_read(const char *dir, const char *names_file, const char *file, double seconds)
+{
+	struct reader r = { .cap = 20000000 };
+	char **names = NULL, path[1024], buf[8192];
+	size_t n = 0, errors = 0;
+	unsigned seed = 4242;
+	int64_t end;
+
+	if (read_names(names_file, &names, &n)) {
+		fprintf(stderr, "monitor_bench: no names in %s\n", names_file);
+		return 2;
+	}
+	r.lat = malloc(r.cap * sizeof(*r.lat));
+	end = clock_mono_ns() + (int64_t)(seconds * 1e9);
+	while (clock_mono_ns() < end && r.n < r.cap) {
+		int64_t t = clock_mono_ns();
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, names[rand_r(&seed) % n], file);
+		fd = open(path, O_RDONLY);
+		if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0)
+			errors++;
+		if (fd >= 0)
+			close(fd);
+		r.lat[r.n++] = clock_mono_ns() - t;
+	}
+	print_latency(&r);
+	printf("read_errors %zu\n", errors);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(r.lat);
+	return errors ? 1 : 0;
+}
+
 /* ---- options --------------------------------------------------------------------------- */
 
 static const char *arg(int argc, char **argv, const char *name, const char *def)
@@ -379,11 +458,18 @@ int main(int argc, char **argv)
 		L.interval_s = atoi(arg(argc, argv, "--interval", "0"));
 		L.lines = atoi(arg(argc, argv, "--lines", "5"));
 		L.connections = atoi(arg(argc, argv, "--connections", "32"));
+		L.tokens = arg(argc, argv, "--tokens", NULL);
 		if (L.url && L.vms && L.connections > 0)
 			return cmd_load(&L);
 	}
+	if (argc >= 2 && strcmp(argv[1], "read") == 0 && arg(argc, argv, "--dir", NULL) &&
+	    arg(argc, argv, "--names", NULL))
+		return cmd_read(arg(argc, argv, "--dir", NULL), arg(argc, argv, "--names", NULL),
+				arg(argc, argv, "--file", "metrics/cpu"),
+				atof(arg(argc, argv, "--seconds", "10")));
 	fprintf(stderr, "usage: monitor_bench serve --vms N [--listen A] [--state DIR] [--read-us U]\n"
 			"       monitor_bench load --url URL --vms N --seconds S [--interval I] "
-			"[--lines L] [--connections C]\n");
+			"[--lines L] [--connections C] [--tokens FILE]\n"
+			"       monitor_bench read --dir DIR --names FILE --seconds S [--file PATH]\n");
 	return 2;
 }
