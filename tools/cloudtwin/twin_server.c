@@ -323,7 +323,7 @@ void twin_server_free(struct twin_server *s)
 
 const char *twin_server_http_url(const struct twin_server *s)
 {
-	return s->http ? twin_http_url(s->http) : NULL;
+	return s->http ? twin_http_url(s->http) : "http://127.0.0.1";
 }
 
 const char *twin_server_https_url(const struct twin_server *s)
@@ -380,6 +380,25 @@ struct twin_cloud *twin_server_index_get(const struct twin_server *s, const char
 	if (!value || index_key(key, sizeof(key), kind, value))
 		return NULL;
 	return twin_map_get(&s->index, key);
+}
+
+int twin_server_index_creds(struct twin_server *s, struct twin_cloud *c, const char *kind,
+			    const char *field, struct sbuf *err)
+{
+	size_t i;
+	json_t *cr;
+
+	twin_server_index_put(s, kind, "", c);
+	json_array_foreach(c->creds, i, cr) {
+		const char *v = json_string_value(json_object_get(cr, field));
+
+		if (v && twin_server_index_put(s, kind, v, c)) {
+			sbuf_reset(err);
+			sbuf_addf(err, "cloud %s: %s %s is used by another cloud", c->name, field, v);
+			return -EEXIST;
+		}
+	}
+	return 0;
 }
 
 const unsigned char *twin_server_token_key(const struct twin_server *s)

@@ -56,8 +56,8 @@ void twin_server_free(struct twin_server *s);
 /* Serve one request (what the listeners call; tests call it directly). */
 void twin_server_handle(struct twin_server *s, struct twin_req *req, struct twin_resp *resp);
 
-/* "http://127.0.0.1:PORT" and "https://127.0.0.1:PORT" once started
- * (the latter NULL without a TLS listener). */
+/* "http://127.0.0.1:PORT" and "https://127.0.0.1:PORT" once started (the
+ * former "http://127.0.0.1" before, the latter NULL without a TLS listener). */
 const char *twin_server_http_url(const struct twin_server *s);
 const char *twin_server_https_url(const struct twin_server *s);
 /* The CA file clients trust for the TLS listener. */
@@ -74,6 +74,11 @@ int twin_server_index_put(struct twin_server *s, const char *kind, const char *v
 			  struct twin_cloud *c);
 struct twin_cloud *twin_server_index_get(const struct twin_server *s, const char *kind,
 					 const char *value);
+/* Index every credential's `field` of cloud c under kind, and make c the
+ * kind's fallback (value "") unless a cloud already is.  For setup().
+ * 0, or -EEXIST with err naming the clash. */
+int twin_server_index_creds(struct twin_server *s, struct twin_cloud *c, const char *kind,
+			    const char *field, struct sbuf *err);
 /* The per-process key of twin_token.h. */
 const unsigned char *twin_server_token_key(const struct twin_server *s);
 
