@@ -20,6 +20,7 @@ int vmmon_open(struct engine *e, const struct engine_opts *o, struct sbuf *err)
 		.jit_age_ms = (int)o->jit_age_ms,
 		.interval_s = o->agent_interval_s,
 		.agent_binary = o->agent_binary,
+		.ingest_nice = 5,	/* pushes yield to the mount's reads */
 	};
 	struct sbuf dir = SBUF_INIT;
 	char *why = NULL;

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -430,6 +431,27 @@ out_release:
 	return ret;
 }
 
+/*
+ * Ingest is bulk work; the process also serves interactive reads (the
+ * mount).  Each collector thread lowers its own priority once, so that on a
+ * busy machine a `cat` is not queued behind a flood of pushes.
+ */
+static void lower_priority(const struct collector *c)
+{
+	static __thread bool done;
+	pid_t tid;
+	int now;
+
+	if (done || !c->opts.nice)
+		return;
+	done = true;
+	tid = gettid();
+	errno = 0;
+	now = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (!errno)
+		setpriority(PRIO_PROCESS, (id_t)tid, now + c->opts.nice > 19 ? 19 : now + c->opts.nice);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -439,6 +461,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	static const char empty_result[] = "{\"results\":[{\"statement_id\":0}]}";
 
 	(void)version;
+	lower_priority(c);
 	if (!rq)
 		return begin(c, con, url, method, con_cls);
 	if (*upload_size) {

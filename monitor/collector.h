@@ -68,6 +68,7 @@ struct collector_opts {
 	unsigned timeout_s;		/* idle connection timeout; default 60 */
 	const char *agent_binary;	/* file served at GET /agent/barista-agent, or NULL;
 					 * borrowed for the collector's life */
+	int nice;			/* added to its threads' nice value (0: none) */
 };
 
 #define COLLECTOR_DEFAULT_MAX_BODY (16u << 20)

@@ -17,14 +17,14 @@
  */
 #include "monitor/lineproto.h"
 
-#include "monitor/numfmt.h"
-
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "monitor/numfmt.h"
 
 /* One raw tag as scanned: [key, key+klen) and [val, val+vlen), escaped. */
 struct raw_tag {
@@ -440,7 +440,7 @@ static const char *parse_float(const char *s, size_t n, double *out)
 	}
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
-	*out = strtod_l(tmp, &end, numfmt_c_locale());  /* strtod() obeys LC_NUMERIC */
+	*out = strtod_l(tmp, &end, numfmt_c_locale());	/* strtod() would obey LC_NUMERIC */
 	if (end != tmp + n || isinf(*out) || isnan(*out))
 		err = "invalid float";
 out_free:

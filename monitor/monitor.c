@@ -359,6 +359,7 @@ static int open_parts(struct monitor *mon, const struct monitor_opts *o, char **
 				.retention_s = o->retention_s };
 	struct collector_opts co = { .listen = o->listen, .threads = o->threads,
 				     .max_body = o->max_body, .max_inflight = o->max_inflight,
+				     .nice = o->ingest_nice,
 				     .agent_binary = mon->agent_binary };
 	int rc;
 

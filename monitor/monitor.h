@@ -38,6 +38,7 @@ struct monitor_opts {
 	size_t max_body;		/* per push; default 16 MiB */
 	size_t max_inflight;		/* buffered across pushes; default 256 MiB */
 	const char *agent_binary;	/* served at <url>/agent/barista-agent; NULL: not served */
+	int ingest_nice;		/* the collector's threads run this much nicer (0: as the process) */
 };
 
 #define MONITOR_TOKEN_LEN 64	/* hex characters of monitor_token_new() */

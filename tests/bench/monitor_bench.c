@@ -14,8 +14,9 @@
  *       Simulated VMs pushing Dragonfly's five measurements (28 samples per
  *       interval, tagged host=vm-<n> so that InfluxDB, which has no
  *       per-VM tokens, keeps as many series as baristafs) over HTTP/1.1 keep-alive connections (libcurl multi).
- *       With --interval, each VM pushes once per I seconds (paced); without,
- *       as fast as the server answers.  --lines L puts L lines (L/5
+ *       With --interval, each VM pushes once per I seconds (paced; --rate R
+ *       paces at R requests/s instead); without, as fast as the server
+ *       answers.  --lines L puts L lines (L/5
  *       intervals of one VM) in each request, as an agent's backlog or
  *       Telegraf's batches do.  --tokens gives the VMs' tokens, one per line
  *       (default bench-token-<n>).  Prints requests/s and samples/s counted
@@ -122,6 +123,7 @@ struct load {
 	unsigned vms;
 	double seconds;
 	int interval_s;		/* 0: as fast as it goes */
+	double rate;		/* requests per second; overrides interval_s */
 	int lines;
 	int connections;
 	const char *tokens;	/* file, one per line, or NULL */
@@ -184,7 +186,7 @@ static void run_load(struct load *L)
 	CURLM *multi = curl_multi_init();
 	struct conn *cs = calloc((size_t)L->connections, sizeof(*cs));
 	int64_t start = clock_mono_ns(), started = 0, now;
-	double rate = L->interval_s ? (double)L->vms / L->interval_s : 0;	/* requests/s */
+	double rate = L->rate > 0 ? L->rate : L->interval_s ? (double)L->vms / L->interval_s : 0;
 	unsigned next_vm = 0;
 	int running;
 
@@ -336,7 +338,7 @@ static void print_memory(struct monitor *mon)
 static int cmd_serve(unsigned vms, const char *listen, const char *state, long read_us)
 {
 	struct monitor_opts o = { .listen = listen, .state_dir = state, .interval_s = 5,
-				  .jit_age_ms = 3600 * 1000 };
+				  .jit_age_ms = 3600 * 1000, .ingest_nice = 5 /* as the engine */ };
 	struct reader r = { .vms = vms, .period_us = read_us };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct monitor *mon = NULL;
@@ -459,6 +461,7 @@ int main(int argc, char **argv)
 		L.lines = atoi(arg(argc, argv, "--lines", "5"));
 		L.connections = atoi(arg(argc, argv, "--connections", "32"));
 		L.tokens = arg(argc, argv, "--tokens", NULL);
+		L.rate = atof(arg(argc, argv, "--rate", "0"));
 		if (L.url && L.vms && L.connections > 0)
 			return cmd_load(&L);
 	}
@@ -469,7 +472,7 @@ int main(int argc, char **argv)
 				atof(arg(argc, argv, "--seconds", "10")));
 	fprintf(stderr, "usage: monitor_bench serve --vms N [--listen A] [--state DIR] [--read-us U]\n"
 			"       monitor_bench load --url URL --vms N --seconds S [--interval I] "
-			"[--lines L] [--connections C] [--tokens FILE]\n"
+			"[--lines L] [--connections C] [--tokens FILE] [--rate R]\n"
 			"       monitor_bench read --dir DIR --names FILE --seconds S [--file PATH]\n");
 	return 2;
 }

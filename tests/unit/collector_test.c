@@ -9,6 +9,7 @@
  */
 #include "tests/unit/cu.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <zlib.h>
 
@@ -451,8 +452,65 @@ static const struct cu_test http_tests[] = {
 	{ NULL, NULL },
 };
 
+/* How many of this process's threads run at nice n (field 19 of stat). */
+static int threads_at_nice(int n)
+{
+	char path[300], buf[1024];
+	int count = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		FILE *f;
+		const char *p;
+		int field = 2, nice = 0;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (!f || !fgets(buf, sizeof(buf), f)) {
+			if (f)
+				fclose(f);
+			continue;
+		}
+		fclose(f);
+		p = strrchr(buf, ')');	/* the command may hold spaces */
+		for (; p && *p && field < 19; p++)
+			field += *p == ' ';
+		if (p && sscanf(p, "%d", &nice) == 1 && nice == n)
+			count++;
+	}
+	if (d)
+		closedir(d);
+	return count;
+}
+
+/* Collector threads yield to interactive work: they run nicer than the rest. */
+static void test_ingest_nice(void)
+{
+	struct monitor_opts o = { .listen = "127.0.0.1:0", .threads = 2, .ingest_nice = 7 };
+	const char *h[] = { "Authorization: Token " TOKEN1, NULL };
+	struct monitor *m = NULL;
+	struct http_reply r;
+	char url[256];
+
+	CU_ASSERT_EQUAL_FATAL(monitor_new(&o, &m, NULL), 0);
+	monitor_vm_add(m, "g/v1", TOKEN1, NULL);
+	CU_ASSERT_EQUAL(threads_at_nice(7), 0);
+	snprintf(url, sizeof(url), "%s/write", monitor_url(m));
+	for (int i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(http_do("POST", url, "cpu cpu_user=1", 14, h, 0, &r), CURLE_OK);
+		http_release(&r);
+	}
+	CU_ASSERT(threads_at_nice(7) >= 1);
+	CU_ASSERT(threads_at_nice(0) >= 1);	/* the rest of the process is untouched */
+	monitor_free(m);
+}
+
 static const struct cu_test load_tests[] = {
 	{ "inflight_budget", test_inflight_budget },
+	{ "ingest_nice", test_ingest_nice },
 	{ "flood_loses_nothing", test_flood_loses_nothing },
 	{ NULL, NULL },
 };
