@@ -48,7 +48,8 @@ static int suite_clean(void)
 static struct monitor *new_monitor(int interval_s, int jit_age_ms, const char *state)
 {
 	struct monitor_opts o = { .interval_s = interval_s, .jit_age_ms = jit_age_ms,
-				  .jit_timeout_ms = 300, .threads = 1 };
+				  .jit_timeout_ms = 300, .threads = 1,
+				  .retention_s = 50ll * 365 * 86400 /* the 2023 samples stay */ };
 	struct monitor *m = NULL;
 	char dir[128];
 

@@ -82,9 +82,14 @@ static char *latest(struct tsdb_source *src, const char *m)
 	free(got_); \
 } while (0)
 
+/* Tests write 2023 timestamps: unless a test is about retention, keep them
+ * (the default 7 days would let the background thread expire them mid-test). */
+#define KEEP_ALL (50ll * 365 * 86400)
+
 static struct tsdb *open_db(const char *sub, int window_s, int64_t retention_s)
 {
-	struct tsdb_opts o = { .window_s = window_s, .retention_s = retention_s };
+	struct tsdb_opts o = { .window_s = window_s,
+			       .retention_s = retention_s ? retention_s : KEEP_ALL };
 	char dir[128];
 	struct tsdb *db = NULL;
 
@@ -305,6 +310,7 @@ static void test_retention(void)
 	struct tsdb *db = open_db("r3", 60, 3600);
 	struct tsdb_source *src = tsdb_source_new(db, "g/v1", 5);
 	int64_t now = clock_wall_ms() * 1000000;
+	struct tsdb_stats st;
 	char *h;
 
 	put_at(src, "m v=1", now - 3 * 3600 * 1000000000ll);
@@ -312,11 +318,12 @@ static void test_retention(void)
 	put_at(src, "m v=3", now - 10 * MIN_NS);
 	put_at(src, "m v=4", now);
 	tsdb_flush(db);
-	h = history(db, "g/v1", "m");
-	CU_ASSERT_EQUAL(strlen(h) > 0 && strchr(h, '\n') != NULL, 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(h, "v_avg=1 "));
-	free(h);
-	CU_ASSERT_EQUAL(tsdb_expire(db), 2);
+	tsdb_get_stats(db, &st);
+	CU_ASSERT_EQUAL(st.rollups_written, 3);	/* the three closed minutes */
+	/* The background thread may expire first; either way two go. */
+	CU_ASSERT(tsdb_expire(db) >= 0);
+	tsdb_get_stats(db, &st);
+	CU_ASSERT_EQUAL(st.rollups_deleted, 2);
 	h = history(db, "g/v1", "m");
 	CU_ASSERT_PTR_NULL(strstr(h, "v_avg=1 "));
 	CU_ASSERT_PTR_NULL(strstr(h, "v_avg=2 "));
