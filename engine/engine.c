@@ -25,6 +25,7 @@
 #include "engine/crypt.h"
 #include "engine/notify.h"
 #include "engine/persist.h"
+#include "engine/vmmon.h"
 #include "lib/clock.h"
 
 #define STORE_FORMAT 1
@@ -545,6 +546,9 @@ static int engine_start(struct engine *e, const struct engine_opts *o, struct sb
 		sbuf_adds(err, "out of memory or threads starting the engine");
 		return -ENOMEM;
 	}
+	rc = vmmon_open(e, o, err);
+	if (rc)
+		return rc;
 	rc = load_all(e);
 	if (rc) {
 		sbuf_addf(err, "cannot read the state store: %s", strerror(-rc));
@@ -613,6 +617,7 @@ void engine_close(struct engine *e)
 		cloud_free(e, (struct cloud *)e->clouds.v[i]);
 	objvec_release(&e->groups);
 	objvec_release(&e->clouds);
+	vmmon_close(e);		/* after every VM let go of its monitor entry */
 	store_close(e->store);
 	drvload_free(e->drivers);
 	notify_free(e->notify);

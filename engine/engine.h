@@ -43,6 +43,13 @@ struct engine_opts {
 	bool repair;		/* try to repair a damaged store at start */
 	uid_t uid;		/* owner of the root objects */
 	gid_t gid;
+	/* Monitoring (monitor/monitor.h); zero values take the defaults. */
+	const char *collector;	/* -o collector=HOST:PORT; NULL: 127.0.0.1, a free port */
+	const char *collector_url; /* the URL agents are given; NULL: http://<collector> */
+	int64_t metrics_retention_s; /* -o metrics_retention=; 0: 7 days */
+	int64_t jit_age_ms;	/* -o jit_age=; 0: two agent intervals */
+	int agent_interval_s;	/* agents' push interval; 0: 5 s */
+	const char *agent_binary; /* served to VMs at <url>/agent/barista-agent */
 };
 
 /* Object kinds a front can address. */
@@ -196,6 +203,14 @@ size_t engine_group_events_size(struct engine *e, uint64_t id);
 int engine_group_events_read(struct engine *e, uint64_t id, off_t off, size_t size,
 			     struct sbuf *out);
 int64_t engine_wait_timeout_ms(struct engine *e);
+
+/* ---- monitoring --------------------------------------------------------------- */
+
+struct monitor;
+/* The engine's monitor (monitor/monitor.h): metrics, agent and collector
+ * files are read from it with "<group>/<vm>" ids.  Borrowed for the
+ * engine's life; thread-safe. */
+struct monitor *engine_monitor(struct engine *e);
 
 /* ---- VMs ------------------------------------------------------------------- */
 

@@ -131,6 +131,7 @@ struct vm {
 	char *csp_id, *public_ip, *private_ip, *cloud_status, *error; /* owned, may be NULL */
 	int64_t created_ms;	/* when the cloud made it (wall clock) */
 	int64_t action_ms;	/* when the action started (wall clock) */
+	char *agent_token;	/* its monitoring agent's token (engine/vmmon.h), owned */
 };
 
 struct persist;
@@ -149,6 +150,7 @@ struct engine {
 	struct persist *persist; /* thread-safe */
 	struct notify *notify;	/* thread-safe */
 	struct evlog *events;	/* thread-safe */
+	struct monitor *monitor; /* thread-safe (engine/vmmon.h) */
 	struct idmap ids;	/* (lock) id → struct obj */
 	uint64_t next_id;	/* (lock) */
 	struct obj root;

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/vmmon.h"
 #include "lib/clock.h"
 
 #define CREATE_GRACE_MS 120000	/* a new VM may be missing from lists this long */
@@ -143,6 +144,7 @@ struct vm *vm_new(struct engine *e, struct group *g, const char *sub, uint32_t i
 	v->action = ACT_CREATE;
 	v->action_ms = clock_wall_ms();
 	vm_link(e, g, v);
+	vmmon_vm_add(e, v);	/* its agent's token, before the record is written */
 	eng_touch(e, &g->o, ENG_CHG_ATTR | ENG_CHG_CHILDREN);
 	return v;
 }
@@ -156,6 +158,8 @@ void vm_free(struct engine *e, struct vm *v)
 	c = v->cloud ? eng_cloud(e, v->cloud) : NULL;
 	if (c)
 		cloud_vm_del(c, v);
+	vmmon_vm_remove(e, v);
+	free(v->agent_token);
 	eng_obj_release(e, &v->o);
 	free(v->sub);
 	free(v->cloud);
@@ -184,9 +188,10 @@ void vm_serialize(struct engine *e, struct vm *v, struct sbuf *out)
 				"action", vmstat_action_name(v->action), "issued", v->issued,
 				"id", v->vmid, "cloud", v->cloud, "spec", v->spec, "image",
 				v->image);
-	char *text;
+	char *text, *token = vmmon_seal_token(e, v);
 
-	(void)e;
+	set_opt(rec, "agent_token", token);
+	free(token);
 	set_opt(rec, "zone", v->zone);
 	set_opt(rec, "csp_id", v->csp_id);
 	set_opt(rec, "public_ip", v->public_ip);
@@ -254,6 +259,10 @@ int vm_load(struct engine *e, struct group *g, const char *name, json_t *rec)
 	if (!v->image)
 		v->image = strdup("");
 	vm_link(e, g, v);
+	vmmon_open_token(e, v, json_string_value(json_object_get(rec, "agent_token")));
+	if (!v->agent_token)
+		eng_dirty(e, "vm/%s/%s", g->o.name, v->o.name);	/* a record from before tokens */
+	vmmon_vm_add(e, v);
 	return 0;
 }
 
@@ -538,7 +547,8 @@ static void build_tags(struct vcall *vc, struct vm *v, json_t *labels)
 /* Copy what the create call needs (lock held).  The labels are copied into
  * *labels (the task frees it after the call): the group's spec may be
  * replaced while the call runs, and the tags point into the copy. */
-static void build_create(struct vcall *vc, struct cloud *c, struct vm *v, json_t **labels)
+static void build_create(struct engine *e, struct vcall *vc, struct cloud *c, struct vm *v,
+			 json_t **labels)
 {
 	const struct gspec_sub *s = gspec_find(v->group->spec, v->sub);
 	const char *ssh = s && s->ssh_key ? s->ssh_key
@@ -553,7 +563,8 @@ static void build_create(struct vcall *vc, struct cloud *c, struct vm *v, json_t
 	vc->req.spec = keep(vc, 2, v->spec);
 	vc->req.image = keep(vc, 3, v->image);
 	vc->req.zone = keep(vc, 4, v->zone);
-	vc->req.user_data = keep(vc, 5, s ? s->user_data : NULL);
+	vc->strs[5] = vmmon_user_data(e, v, s ? s->user_data : NULL);	/* + agent block */
+	vc->req.user_data = vc->strs[5];
 	vc->req.ssh_public_key = keep(vc, 7, ssh);
 	build_tags(vc, v, *labels);
 }
@@ -573,7 +584,7 @@ static struct vm *prepare(struct vtask *t, struct vcall *vc, json_t **labels)
 	snprintf(vc->csp_id, sizeof(vc->csp_id), "%s", v->csp_id ? v->csp_id : "");
 	memcpy(vc->vmid, v->vmid, sizeof(vc->vmid));
 	if (t->act == ACT_CREATE || t->kind == VT_REFRESH)
-		build_create(vc, t->c, v, labels);
+		build_create(t->e, vc, t->c, v, labels);
 	return v;
 }
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "fs/fs.h"
+#include "monitor/monitor.h"
 
 struct options {
 	char *state;
@@ -40,6 +41,12 @@ struct options {
 	int gid;
 	int show_help;
 	int show_version;
+	char *collector;
+	char *collector_url;
+	char *metrics_retention;
+	char *jit_age;
+	int agent_interval;
+	char *agent_binary;
 };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
@@ -55,6 +62,12 @@ static const struct fuse_opt bfs_opts[] = {
 	OPT("repair", repair),
 	OPT("uid=%d", uid),
 	OPT("gid=%d", gid),
+	OPT("collector=%s", collector),
+	OPT("collector_url=%s", collector_url),
+	OPT("metrics_retention=%s", metrics_retention),
+	OPT("jit_age=%s", jit_age),
+	OPT("agent_interval=%d", agent_interval),
+	OPT("agent_binary=%s", agent_binary),
 	OPT("-h", show_help),
 	OPT("--help", show_help),
 	OPT("-V", show_version),
@@ -79,6 +92,12 @@ static void usage(const char *prog)
 	       "  -o fsync               make every state change durable against power loss\n"
 	       "  -o repair              try to repair a damaged state store first\n"
 	       "  -o uid=N,gid=N         owner of the tree's top (default: who mounts)\n"
+	       "  -o collector=HOST:PORT where VMs' agents push metrics (default 127.0.0.1, any port)\n"
+	       "  -o collector_url=URL   the collector as VMs reach it (default http://HOST:PORT)\n"
+	       "  -o metrics_retention=D minute rollups kept (default 7d; D like 90m, 24h, 30d)\n"
+	       "  -o jit_age=D           older samples are pulled from the agent on read (default 10s)\n"
+	       "  -o agent_interval=SEC  how often agents push (default 5)\n"
+	       "  -o agent_binary=FILE   barista-agent served to VMs (default: next to baristafs)\n"
 	       "  -o allow_other,ro,auto_unmount   as FUSE users expect\n", prog);
 }
 
@@ -103,6 +122,29 @@ static char *default_drivers(void)
 		}
 	}
 	return strdup(BFS_DRIVERDIR);
+}
+
+/* barista-agent of the build tree when run from it, else the installed one. */
+static char *default_agent(void)
+{
+	static const char *const candidates[] = { "monitor/barista-agent", "barista-agent" };
+	char exe[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", exe, candidates[i]);
+		if (access(path, X_OK) == 0)
+			return strdup(path);
+	}
+	return NULL;
 }
 
 static char *default_state(void)
@@ -222,8 +264,25 @@ static int open_engine(struct options *o, struct engine **eng, struct sbuf *err)
 		.repair = o->repair,
 		.uid = o->uid >= 0 ? (uid_t)o->uid : getuid(),
 		.gid = o->gid >= 0 ? (gid_t)o->gid : getgid(),
+		.collector = o->collector,
+		.collector_url = o->collector_url,
+		.agent_interval_s = o->agent_interval,
+		.agent_binary = o->agent_binary,
 	};
+	int64_t ms = 0;
 
+	if (o->metrics_retention && (monitor_parse_duration(o->metrics_retention, &ms) || ms < 60000)) {
+		sbuf_addf(err, "metrics_retention=%s: want a duration of at least 1m (90m, 24h, 30d)",
+			  o->metrics_retention);
+		return -EINVAL;
+	}
+	eo.metrics_retention_s = ms / 1000;
+	ms = 0;
+	if (o->jit_age && monitor_parse_duration(o->jit_age, &ms)) {
+		sbuf_addf(err, "jit_age=%s: want a duration (500ms, 10s, 1m)", o->jit_age);
+		return -EINVAL;
+	}
+	eo.jit_age_ms = ms;
 	return engine_open(&eo, eng, err);
 }
 
@@ -348,6 +407,8 @@ int main(int argc, char **argv)
 		o.state = default_state();
 	if (!o.drivers)
 		o.drivers = default_drivers();
+	if (!o.agent_binary)
+		o.agent_binary = default_agent();
 	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=baristafs,subtype=baristafs");
 	if (!co.foreground) {
 		status_fd = background();
@@ -363,6 +424,11 @@ out:
 	free(o.state);
 	free(o.drivers);
 	free(o.store);
+	free(o.collector);
+	free(o.collector_url);
+	free(o.metrics_retention);
+	free(o.jit_age);
+	free(o.agent_binary);
 	sbuf_release(&err);
 	return rc;
 }

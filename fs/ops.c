@@ -308,7 +308,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fh->node = n;
 	fh->writer = (fi->flags & O_ACCMODE) != O_RDONLY;
 	fh->wbuf.max = DOC_MAX;
-	if (fh->writer || (n->flags & (TF_STREAM | TF_WAIT)))
+	if (fh->writer || (n->flags & (TF_STREAM | TF_WAIT | TF_LIVE)))
 		fi->direct_io = 1;
 	if (n->flags & TF_WAIT)
 		fi->nonseekable = 1;

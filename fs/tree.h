@@ -37,6 +37,7 @@ enum tree_flags {
 	TF_DOC = 1u << 5,	/* buffered; checked at each write, applied at close */
 	TF_POLL = 1u << 6,	/* poll() reports changes */
 	TF_MKDIR = 1u << 7,	/* mkdir and rmdir make and remove children */
+	TF_LIVE = 1u << 8,	/* content moves on its own (metrics): direct I/O */
 };
 
 struct tnode;

@@ -965,13 +965,17 @@ static int check_ids(struct aws_call *k, const json_t *ids)
 		const char *s = json_string_value(id);
 		struct twin_vm *vm;
 
-		if (!id_valid(s, "i"))
-			return FAIL(k, 400, "InvalidInstanceID.Malformed", "Invalid id: \"%s\"", s);
+		if (!id_valid(s, "i")) {
+			rc = FAIL(k, 400, "InvalidInstanceID.Malformed", "Invalid id: \"%s\"", s);
+			break;
+		}
 		vm = twin_cloud_vm(k->c, s, k->ctx->now);
 		if (!vm || vm->region != k->region)
 			sbuf_addf(&missing, "%s%s", nmiss++ ? ", " : "", s);
 	}
-	if (nmiss == 1)
+	if (rc)
+		;	/* answered */
+	else if (nmiss == 1)
 		rc = FAIL(k, 400, "InvalidInstanceID.NotFound", "The instance ID '%s' does not exist",
 			  sbuf_str(&missing));
 	else if (nmiss)

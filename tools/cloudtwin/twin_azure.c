@@ -376,15 +376,22 @@ static json_t *provider_json(const struct az_call *k)
 		"apiVersions", "2023-09-01");
 }
 
+/* A new reference to obj's "tags" when it is an object, else to {}. */
+static json_t *tags_of(const json_t *obj)
+{
+	json_t *t = json_object_get(obj, "tags");
+
+	return json_is_object(t) ? json_incref(t) : json_object();
+}
+
 static json_t *rg_json(const struct az_call *k, const char *name, const json_t *rec)
 {
 	char id[300];
 
 	snprintf(id, sizeof(id), "/subscriptions/%s/resourceGroups/%s", priv_of(k->c)->sub, name);
-	return json_pack("{s:s,s:s,s:s,s:O,s:{s:s},s:O}", "id", id, "name", name, "type",
+	return json_pack("{s:s,s:s,s:s,s:O,s:{s:s},s:o}", "id", id, "name", name, "type",
 		"Microsoft.Resources/resourceGroups", "location", json_object_get(rec, "location"),
-		"properties", "provisioningState", "Succeeded", "tags",
-		json_object_get(rec, "tags") ? json_object_get(rec, "tags") : json_object());
+		"properties", "provisioningState", "Succeeded", "tags", tags_of(rec));
 }
 
 static void lower(char *s)
@@ -417,9 +424,8 @@ static void put_rg(struct az_call *k, const char *name)
 	snprintf(key, sizeof(key), "%s", name);
 	lower(key);
 	old = twin_cloud_res_get(k->c, RG_KIND, key);
-	twin_cloud_res_put(k->c, RG_KIND, key, json_pack("{s:s,s:s,s:O}", "name", name, "location",
-		k->c->regions[r].name, "tags", json_object_get(k->body, "tags") ?
-		json_object_get(k->body, "tags") : json_object()));
+	twin_cloud_res_put(k->c, RG_KIND, key, json_pack("{s:s,s:s,s:o}", "name", name, "location",
+		k->c->regions[r].name, "tags", tags_of(k->body)));
 	send(k, old ? 200 : 201, rg_json(k, name, twin_cloud_res_get(k->c, RG_KIND, key)));
 }
 

@@ -323,7 +323,7 @@ void twin_server_free(struct twin_server *s)
 
 const char *twin_server_http_url(const struct twin_server *s)
 {
-	return s->http ? twin_http_url(s->http) : NULL;
+	return s->http ? twin_http_url(s->http) : "http://127.0.0.1";
 }
 
 const char *twin_server_https_url(const struct twin_server *s)

@@ -56,8 +56,8 @@ void twin_server_free(struct twin_server *s);
 /* Serve one request (what the listeners call; tests call it directly). */
 void twin_server_handle(struct twin_server *s, struct twin_req *req, struct twin_resp *resp);
 
-/* "http://127.0.0.1:PORT" and "https://127.0.0.1:PORT" once started
- * (the latter NULL without a TLS listener). */
+/* "http://127.0.0.1:PORT" and "https://127.0.0.1:PORT" once started (the
+ * former "http://127.0.0.1" before, the latter NULL without a TLS listener). */
 const char *twin_server_http_url(const struct twin_server *s);
 const char *twin_server_https_url(const struct twin_server *s);
 /* The CA file clients trust for the TLS listener. */
