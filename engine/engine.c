@@ -512,8 +512,18 @@ static int open_store(struct engine *e, const struct engine_opts *o, struct sbuf
 			rc ? sbuf_str(&why) : "done");
 		sbuf_reset(&why);
 	}
-	rc = store_open(uri.buf, o->fsync, &e->store, &why);
-	if (rc)
+	/* A baristafs that was just unmounted may still be letting go of the
+	 * store: give it a few seconds before calling the directory busy. */
+	for (int64_t end = clock_mono_ms() + 10000;; clock_sleep_ms(100)) {
+		sbuf_reset(&why);
+		rc = store_open(uri.buf, o->fsync, &e->store, &why);
+		if (!rc || !strstr(sbuf_str(&why), "lock ") || clock_mono_ms() > end)
+			break;
+	}
+	if (rc && strstr(sbuf_str(&why), "lock "))
+		sbuf_addf(err, "the state directory %s is in use by another baristafs (%s)",
+			  e->state_dir, sbuf_str(&why));
+	else if (rc)
 		sbuf_addf(err, "cannot open the state store %s: %s (if it is damaged, "
 			  "-o repair tries to recover it)", uri.buf, sbuf_str(&why));
 	sbuf_release(&why);

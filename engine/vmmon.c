@@ -11,10 +11,12 @@
 #include "engine/crypt.h"
 #include "monitor/monitor.h"
 
-int vmmon_open(struct engine *e, const struct engine_opts *o, struct sbuf *err)
+/* Start the monitor listening on `listen` (NULL: a free loopback port). */
+static int start(struct engine *e, const struct engine_opts *o, const char *listen,
+		 struct sbuf *err)
 {
 	struct monitor_opts mo = {
-		.listen = o->collector,
+		.listen = listen,
 		.advertise_url = o->collector_url,
 		.retention_s = o->metrics_retention_s,
 		.jit_age_ms = (int)o->jit_age_ms,
@@ -29,10 +31,40 @@ int vmmon_open(struct engine *e, const struct engine_opts *o, struct sbuf *err)
 	sbuf_addf(&dir, "%s/metrics", e->state_dir);
 	mo.state_dir = dir.buf;
 	rc = monitor_new(&mo, &e->monitor, &why);
-	if (rc)
+	if (rc && err)
 		sbuf_addf(err, "monitoring: %s", why ? why : strerror(-rc));
 	free(why);
 	sbuf_release(&dir);
+	return rc;
+}
+
+/*
+ * Without -o collector the collector keeps the address it had last time
+ * (meta/collector in the store): agents installed on VMs were given that
+ * URL and must still reach it after a restart.  Only when that port is
+ * taken does it move, and says so.
+ */
+int vmmon_open(struct engine *e, const struct engine_opts *o, struct sbuf *err)
+{
+	char *last = NULL;
+	int rc;
+
+	if (o->collector)
+		return start(e, o, o->collector, err);
+	if (store_get(e->store, "meta/collector", &last, NULL) == 0 &&
+	    start(e, o, last, NULL) == 0) {
+		free(last);
+		return 0;
+	}
+	rc = start(e, o, NULL, err);
+	if (!rc && last)
+		eng_event(e, NULL, "collector: %s is taken, now at %s; agents given the old "
+			  "address cannot push until they are given the new one", last,
+			  monitor_address(e->monitor));
+	if (!rc)
+		rc = store_put(e->store, "meta/collector", monitor_address(e->monitor),
+			       strlen(monitor_address(e->monitor)));
+	free(last);
 	return rc;
 }
 

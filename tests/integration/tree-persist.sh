@@ -37,6 +37,13 @@ wait_for 10 grep -qx ok "$MNT/clouds/m1/health" || fail "health after remount"
 ok bash -c "echo resume > '$MNT/groups/g/vms/a-2/ctl'"
 eq "Running:3 (R:3/3)" "$(cat "$MNT/groups/g/wait")" "works after remount"
 
+# --- one state directory, one mount: a second is refused, clearly ---------------------------
+mkdir -p "$TMP/mnt2"
+out=$("$BARISTAFS" -f -o "state=$STATE" "$TMP/mnt2" 2>&1)
+eq 1 "$?" "a second mount of the same state"
+contains "is in use by another baristafs" "$out"
+mountpoint -q "$TMP/mnt2" && { fail "the second mount is mounted"; fusermount3 -u "$TMP/mnt2"; }
+
 # --- SIGTERM and SIGINT unmount cleanly ------------------------------------------------------
 for sig in TERM INT; do
 	kill -$sig "$BFS_PID"
