@@ -312,6 +312,7 @@ static void set_error(struct engine *e, struct vm *v, const char *what, int rc,
 	sbuf_addf(&msg, "%s: ", what);
 	call_describe_error(rc, err, &msg);
 	eng_set_str(&v->error, msg.buf);
+	eng_touch(e, &v->o, ENG_CHG_ATTR);
 	eng_event(e, v->group, "groups/%s/vms/%s error: %s", v->group->o.name, v->o.name,
 		  msg.buf);
 	sbuf_release(&msg);

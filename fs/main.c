@@ -308,7 +308,8 @@ static int run(struct fs *fs, struct fuse_cmdline_opts *co)
 static int mount_and_run(struct fuse_args *args, struct fuse_cmdline_opts *co, struct options *o,
 			 int status_fd)
 {
-	struct fs fs = { .attr_timeout = o->attr_timeout, .entry_timeout = o->entry_timeout };
+	struct fs fs = { .attr_timeout = o->attr_timeout, .entry_timeout = o->entry_timeout,
+			 .attr_long = o->entry_timeout };
 	struct sbuf err = SBUF_INIT;
 	struct fuse_session *se;
 	int rc;
@@ -363,8 +364,10 @@ out_report:
 			fprintf(stderr, "baristafs: %s\n", err.buf);
 		report(status_fd, 0, sbuf_str(&err));
 	}
+	fs_listings_release(&fs);
 	idmap_release(&fs.served);
 	idmap_release(&fs.handles);
+	idmap_release(&fs.seen);
 	pthread_mutex_destroy(&fs.lock);
 	sbuf_release(&err);
 	return rc ? 1 : 0;

@@ -281,9 +281,12 @@ static const struct tnode root_nodes[] = {
 	{ .name = "events", .mode = REG_RO, .flags = TF_STREAM | TF_POLL, .size = sz_events,
 	  .stream = st_events },
 	{ .name = "system", .mode = DIR_RO, .flags = TF_DIR },
-	{ .name = "store", .parent = R_SYSTEM, .mode = REG_RO, .read = rd_system, .arg = 0 },
-	{ .name = "stats", .parent = R_SYSTEM, .mode = REG_RO, .read = rd_system, .arg = 1 },
-	{ .name = "drivers", .parent = R_SYSTEM, .mode = REG_RO, .read = rd_system, .arg = 2 },
+	{ .name = "store", .parent = R_SYSTEM, .mode = REG_RO, .flags = TF_VOLATILE,
+	  .read = rd_system, .arg = 0 },
+	{ .name = "stats", .parent = R_SYSTEM, .mode = REG_RO, .flags = TF_VOLATILE,
+	  .read = rd_system, .arg = 1 },
+	{ .name = "drivers", .parent = R_SYSTEM, .mode = REG_RO, .flags = TF_VOLATILE,
+	  .read = rd_system, .arg = 2 },
 	{ .name = "ctl", .parent = R_SYSTEM, .mode = REG_CTL, .flags = TF_CTL,
 	  .write = wr_system_ctl },
 	{ .name = "clouds", .mode = DIR_RW, .flags = TF_DIR | TF_CONTAINER | TF_MKDIR,
@@ -310,7 +313,8 @@ static const struct tnode cloud_nodes[] = {
 	{ .name = "credential", .mode = REG_SECRET, .flags = TF_DOC, .read = rd_cloud,
 	  .write = wr_cloud_cred, .arg = CT_CREDENTIAL },
 	{ .name = "health", .mode = REG_RO, .flags = TF_POLL, .read = rd_cloud, .arg = CT_HEALTH },
-	{ .name = "stats", .mode = REG_RO, .read = rd_cloud, .arg = CT_STATS },
+	{ .name = "stats", .mode = REG_RO, .flags = TF_VOLATILE, .read = rd_cloud,
+	  .arg = CT_STATS },
 	{ .name = "calls", .mode = REG_RO, .flags = TF_STREAM, .size = sz_calls,
 	  .stream = st_calls },
 	{ .name = "error", .mode = REG_RO, .read = rd_cloud, .arg = CT_ERROR },
@@ -320,11 +324,11 @@ static const struct tnode cloud_nodes[] = {
 };
 
 static const struct tnode spec_nodes[] = {
-	{ .name = "", .mode = REG_RO, .read = rd_spec_item },
+	{ .name = "", .mode = REG_RO, .flags = TF_VOLATILE, .read = rd_spec_item },
 };
 
 static const struct tnode image_nodes[] = {
-	{ .name = "", .mode = REG_RO, .read = rd_image_item },
+	{ .name = "", .mode = REG_RO, .flags = TF_VOLATILE, .read = rd_image_item },
 };
 
 enum { G_METRICS = 11 };
@@ -342,8 +346,9 @@ static const struct tnode group_nodes[] = {
 	{ .name = "events", .mode = REG_RO, .flags = TF_STREAM | TF_POLL, .size = sz_gevents,
 	  .stream = st_gevents },
 	{ .name = "error", .mode = REG_RO, .read = rd_group, .arg = GT_ERROR },
-	{ .name = "placement", .mode = REG_RO, .read = rd_group, .arg = GT_PLACEMENT },
-	{ .name = "cost", .mode = REG_RO, .read = rd_group, .arg = GT_COST },
+	{ .name = "placement", .mode = REG_RO, .flags = TF_VOLATILE, .read = rd_group,
+	  .arg = GT_PLACEMENT },
+	{ .name = "cost", .mode = REG_RO, .flags = TF_VOLATILE, .read = rd_group, .arg = GT_COST },
 	{ .name = "vms", .mode = DIR_RO, .flags = TF_DIR | TF_CONTAINER, .lists = EK_VM },
 	{ .name = "metrics", .mode = DIR_RO, .flags = TF_DIR },
 	GROUP_METRIC("cpu"),
@@ -372,7 +377,7 @@ static const struct tnode vm_nodes[] = {
 	VM_FIELD("private_ip", VF_PRIVATE_IP),
 	VM_FIELD("created", VF_CREATED),
 	{ .name = "ctl", .mode = REG_CTL, .flags = TF_CTL, .write = wr_vm_ctl },
-	VM_FIELD("events", VF_EVENTS),
+	{ .name = "events", .mode = REG_RO, .flags = TF_LIVE, .read = rd_vm, .arg = VF_EVENTS },
 	VM_FIELD("error", VF_ERROR),
 	{ .name = "agent", .mode = REG_RO, .flags = TF_LIVE, .read = tree_rd_vm_agent },
 	{ .name = "metrics", .mode = DIR_RO, .flags = TF_DIR },

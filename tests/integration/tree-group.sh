@@ -26,7 +26,12 @@ case $st in "Creating:4 (R:0/4)"|"Partial-Creating:"*) ;; *) fail "just applied:
 eq "db-1 web-1 web-2 web-3" "$(ls "$G/vms" | xargs)" "VMs named <subgroup>-<n>"
 eq "status Running
 action create" "$(cat "$G/vms/web-1/target")" "target while creating"
+stat "$G/status" "$G/vms/web-1/status" "$G/vms/web-1/csp_id" >/dev/null # the kernel holds them now
 eq "Running:4 (R:4/4)" "$(cat "$G/wait")" "wait"
+# background changes reach attributes at once: sizes match contents
+for f in "$G/status" "$G/counts" "$G/vms/web-1/status" "$G/vms/web-1/csp_id" "$G/vms/web-1/target"; do
+	eq "$(wc -c <"$f")" "$(stat -c %s "$f")" "size of $f after background changes"
+done
 eq "Running:4 (R:4/4)" "$(cat "$G/status")" "status"
 eq "total 4" "$(grep '^total' "$G/counts")" "counts total"
 eq "running 4" "$(grep '^running' "$G/counts")" "counts running"
@@ -67,6 +72,8 @@ fails 'Device or resource busy' bash -c "echo reboot > '$G/vms/web-2/ctl'"
 ok bash -c "echo suspend > '$G/vms/web-2/ctl'"   # the same action again: fine
 eq "Partial-Running:3 (R:3/4)" "$(cat "$G/wait")"
 eq Suspended "$(cat "$G/vms/web-2/status")"
+eq 10 "$(stat -c %s "$G/vms/web-2/status")" "size of Suspended\\n"
+eq "$(wc -c <"$G/status")" "$(stat -c %s "$G/status")" "group status size"
 fails 'Device or resource busy' bash -c "echo suspend > '$G/vms/web-2/ctl'"
 fails 'Device or resource busy' bash -c "echo reboot > '$G/vms/web-2/ctl'"
 ok bash -c "echo resume > '$G/vms/web-2/ctl'"
