@@ -114,7 +114,7 @@ int eng_obj_init(struct engine *e, struct obj *o, enum eng_kind kind, uint64_t p
 	o->parent = parent;
 	o->uid = uid;
 	o->gid = gid;
-	o->ctime_ms = o->mtime_ms = clock_wall_ms();
+	o->ctime_ms = o->mtime_ms = o->cmtime_ms = clock_wall_ms();
 	if (idmap_put(&e->ids, o->id, o) != 0) {
 		free(o->name);
 		o->name = NULL;
@@ -135,6 +135,8 @@ void eng_touch(struct engine *e, struct obj *o, unsigned flags)
 	struct eng_change c = { .id = o->id, .parent = o->parent, .kind = o->kind, .flags = flags };
 
 	o->mtime_ms = clock_wall_ms();
+	if (flags & ENG_CHG_CHILDREN)
+		o->cmtime_ms = o->mtime_ms;
 	notify_post(e->notify, &c);
 }
 
@@ -587,7 +589,7 @@ int engine_open(const struct engine_opts *o, struct engine **out, struct sbuf *e
 	e->wait_timeout_ms = o->wait_timeout_ms > 0 ? o->wait_timeout_ms : 600000;
 	e->next_id = ENG_ROOT_ID + 1;
 	e->root = (struct obj){ .id = ENG_ROOT_ID, .kind = EK_ROOT, .uid = o->uid, .gid = o->gid };
-	e->root.ctime_ms = e->root.mtime_ms = clock_wall_ms();
+	e->root.ctime_ms = e->root.mtime_ms = e->root.cmtime_ms = clock_wall_ms();
 	e->root.name = strdup("");
 	e->events = evlog_new(ENGINE_EVENTS_BYTES);
 	e->notify = notify_new();
@@ -647,8 +649,8 @@ void engine_close(struct engine *e)
 static void fill_attr(const struct obj *o, struct eng_attr *a)
 {
 	*a = (struct eng_attr){ .id = o->id, .parent = o->parent, .kind = o->kind,
-				.uid = o->uid, .gid = o->gid,
-				.ctime_ms = o->ctime_ms, .mtime_ms = o->mtime_ms };
+				.uid = o->uid, .gid = o->gid, .ctime_ms = o->ctime_ms,
+				.mtime_ms = o->mtime_ms, .cmtime_ms = o->cmtime_ms };
 }
 
 /* The vector holding children of `kind` under parent p (lock held). */

@@ -73,6 +73,7 @@ struct eng_attr {
 	gid_t gid;
 	int64_t ctime_ms;	/* wall clock */
 	int64_t mtime_ms;	/* last change of anything the object shows */
+	int64_t cmtime_ms;	/* last time children came or went */
 };
 
 /*

@@ -40,7 +40,8 @@ struct obj {
 	uid_t uid;
 	gid_t gid;
 	int64_t ctime_ms;
-	int64_t mtime_ms;
+	int64_t mtime_ms;	/* anything the object shows changed */
+	int64_t cmtime_ms;	/* its children last came or went */
 };
 
 /* Objects sorted by name (listing order and binary search). */

@@ -343,41 +343,54 @@ static void fail_vm(struct engine *e, struct vm *v, const char *what, int rc,
 	finish_action(e, v);
 }
 
+/* Set *slot to s when s says something new; true when it changed. */
+static bool update_str(char **slot, const char *s)
+{
+	if (!s[0] || (*slot && strcmp(*slot, s) == 0))
+		return false;
+	eng_set_str(slot, s);
+	return true;
+}
+
+/*
+ * Apply a reading.  Only what is new is recorded and announced: the
+ * background refresh reads every VM every refresh_s, and an unchanged VM
+ * must cost neither a store write nor a kernel invalidation.
+ */
 void vm_apply(struct engine *e, struct vm *v, const struct drv_vm *r)
 {
 	enum drv_vm_status st;
-	bool done;
+	bool done, changed = false;
 
 	if (v->action != ACT_NONE && !v->issued)
 		return; /* the call is not back yet; its answer decides */
 	v->missing = 0;
-	if (r->csp_id[0] && !v->csp_id)
-		eng_set_str(&v->csp_id, r->csp_id);
-	if (r->public_ip[0])
-		eng_set_str(&v->public_ip, r->public_ip);
-	if (r->private_ip[0])
-		eng_set_str(&v->private_ip, r->private_ip);
-	if (r->zone[0])
-		eng_set_str(&v->zone, r->zone);
-	if (r->status_raw[0])
-		eng_set_str(&v->cloud_status, r->status_raw);
-	if (r->created)
+	if (!v->csp_id)
+		changed |= update_str(&v->csp_id, r->csp_id);
+	changed |= update_str(&v->public_ip, r->public_ip);
+	changed |= update_str(&v->private_ip, r->private_ip);
+	changed |= update_str(&v->zone, r->zone);
+	changed |= update_str(&v->cloud_status, r->status_raw);
+	if (r->created && v->created_ms != r->created * 1000) {
 		v->created_ms = r->created * 1000;
-	st = vmstat_correct(r->status, (enum vm_action)v->action, &done);
-	if (st == DRV_VM_UNDEFINED) {
-		vm_changed(e, v);
-		return; /* keep the last known status */
+		changed = true;
 	}
-	if (st == DRV_VM_FAILED && r->reason[0]) {
+	st = vmstat_correct(r->status, (enum vm_action)v->action, &done);
+	if (st == DRV_VM_UNDEFINED)
+		st = (enum drv_vm_status)v->status; /* keep the last known status */
+	if (st == DRV_VM_FAILED && st != v->status && r->reason[0]) {
 		struct drv_error err = { 0 };
 
 		snprintf(err.message, sizeof(err.message), "%s", r->reason);
 		set_error(e, v, "the cloud reports the VM failed", -EIO, &err);
 	}
-	vm_set_status(e, v, st);
+	if (st != v->status) {
+		vm_set_status(e, v, st);
+		changed = true;
+	}
 	if (done && v->action != ACT_NONE)
 		finish_action(e, v);
-	else
+	else if (changed)
 		vm_changed(e, v);
 }
 

@@ -140,6 +140,7 @@ static void fill_stat(struct fs *fs, const struct eng_attr *a, unsigned idx,
 		      const struct tnode *n, struct stat *st)
 {
 	struct sbuf sb = SBUF_INIT;
+	int64_t mt;
 
 	memset(st, 0, sizeof(*st));
 	st->st_ino = tree_ino(a->id, idx);
@@ -148,8 +149,13 @@ static void fill_stat(struct fs *fs, const struct eng_attr *a, unsigned idx,
 	st->st_uid = a->uid;
 	st->st_gid = a->gid;
 	st->st_blksize = 4096;
-	st->st_mtim.tv_sec = a->mtime_ms / 1000;
-	st->st_mtim.tv_nsec = (a->mtime_ms % 1000) * 1000000;
+	/* A directory's mtime is when its entries changed: never, for the fixed
+	 * ones (so the kernel's cached listing stays), the children's last
+	 * change for containers.  Files carry the object's last change. */
+	mt = !(n->flags & TF_DIR) ? a->mtime_ms
+	     : (n->flags & TF_CONTAINER) ? a->cmtime_ms : a->ctime_ms;
+	st->st_mtim.tv_sec = mt / 1000;
+	st->st_mtim.tv_nsec = (mt % 1000) * 1000000;
 	st->st_ctim = st->st_mtim;
 	st->st_atim = st->st_mtim;
 	if (n->flags & TF_STREAM)
@@ -828,6 +834,19 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 	free(buf);
 }
 
+/*
+ * ENOSYS here is the protocol's "opendir needs no message": the kernel
+ * stops sending opendir and releasedir and caches listings itself
+ * (FOPEN_CACHE_DIR).  libfuse answers success for a NULL opendir, so the
+ * answer must be given explicitly.
+ */
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, ENOSYS);
+}
+
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
@@ -959,6 +978,7 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.release = op_release,
 	.fsync = op_fsync,
 	.poll = op_poll,
+	.opendir = op_opendir,
 	.readdir = op_readdir,
 	.readdirplus = op_readdirplus,
 	.mkdir = op_mkdir,
