@@ -635,6 +635,7 @@ void engine_close(struct engine *e)
 	notify_free(e->notify);
 	evlog_free(e->events);
 	idmap_release(&e->ids);
+	intern_release(&e->strings);
 	free(e->root.name);
 	free(e->state_dir);
 	free(e->driver_dir);

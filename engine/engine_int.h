@@ -28,6 +28,7 @@
 #include "engine/vmstat.h"
 #include "engine/wpool.h"
 #include "lib/idmap.h"
+#include "lib/intern.h"
 
 #define ENGINE_EVENTS_BYTES (4u << 20)
 #define GROUP_EVENTS_BYTES (1u << 20)
@@ -118,7 +119,6 @@ struct group {
 struct vm {
 	struct obj o;		/* name "<sub>-<index>" */
 	struct group *group;
-	char *sub;
 	uint32_t index;
 	uint32_t batch;		/* the spec application that made it */
 	uint16_t attempt;	/* creation attempt, part of the client token */
@@ -128,7 +128,7 @@ struct vm {
 	uint8_t missing;	/* consecutive polls that did not list it */
 	int32_t cl_idx;		/* index in its cloud's vms[], -1 when not there */
 	char vmid[33];		/* the baristafs-id tag: 32 hex digits */
-	char *cloud, *spec, *image, *zone; /* owned */
+	const char *sub, *cloud, *spec, *image, *zone; /* interned (engine->strings) */
 	char *csp_id, *public_ip, *private_ip, *cloud_status, *error; /* owned, may be NULL */
 	int64_t created_ms;	/* when the cloud made it (wall clock) */
 	int64_t action_ms;	/* when the action started (wall clock) */
@@ -153,6 +153,7 @@ struct engine {
 	struct evlog *events;	/* thread-safe */
 	struct monitor *monitor; /* thread-safe (engine/vmmon.h) */
 	struct idmap ids;	/* (lock) id → struct obj */
+	struct intern strings;	/* (lock) names many VMs share */
 	uint64_t next_id;	/* (lock) */
 	struct obj root;
 	struct objvec clouds;	/* (lock) struct cloud */

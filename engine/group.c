@@ -478,10 +478,15 @@ static int plan(struct engine *e, struct group *g, const struct gspec *ns, struc
 	return rc;
 }
 
+/* One event for the subgroup's new VMs (each VM's own events follow). */
 static void add_vms(struct engine *e, struct group *g, const struct gspec_sub *s, size_t add,
 		    struct batch *b)
 {
 	uint32_t idx = next_index(g, s->name);
+
+	eng_event(e, g, "groups/%s subgroup %s: %zu VMs requested on %s (%s, %s): %s-%u..%s-%u",
+		  g->o.name, s->name, add, s->cloud, s->spec, s->image, s->name, (unsigned)idx,
+		  s->name, (unsigned)(idx + add - 1));
 
 	for (size_t k = 0; k < add; k++) {
 		struct vm *v = vm_new(e, g, s->name, idx + (uint32_t)k, s, b->id);
@@ -492,8 +497,6 @@ static void add_vms(struct engine *e, struct group *g, const struct gspec_sub *s
 		b->total++;
 		b->pending++;
 		gen = eng_dirty(e, "vm/%s/%s", g->o.name, v->o.name);
-		eng_event(e, g, "groups/%s/vms/%s create requested on %s (%s, %s)", g->o.name,
-			  v->o.name, s->cloud, s->spec, s->image);
 		vm_submit(e, v, gen);
 	}
 }

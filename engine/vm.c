@@ -133,13 +133,13 @@ struct vm *vm_new(struct engine *e, struct group *g, const char *sub, uint32_t i
 	if (!v)
 		return NULL;
 	new_vmid(v->vmid);
-	v->sub = strdup(sub);
+	v->sub = intern_get(&e->strings, sub);
 	v->index = index;
 	v->batch = batch;
-	v->cloud = strdup(s->cloud);
-	v->spec = strdup(s->spec);
-	v->image = strdup(s->image);
-	v->zone = s->zone ? strdup(s->zone) : NULL;
+	v->cloud = intern_get(&e->strings, s->cloud);
+	v->spec = intern_get(&e->strings, s->spec);
+	v->image = intern_get(&e->strings, s->image);
+	v->zone = intern_get(&e->strings, s->zone);
 	v->status = DRV_VM_CREATING;
 	v->action = ACT_CREATE;
 	v->action_ms = clock_wall_ms();
@@ -161,11 +161,11 @@ void vm_free(struct engine *e, struct vm *v)
 	vmmon_vm_remove(e, v);
 	free(v->agent_token);
 	eng_obj_release(e, &v->o);
-	free(v->sub);
-	free(v->cloud);
-	free(v->spec);
-	free(v->image);
-	free(v->zone);
+	intern_put(&e->strings, v->sub);
+	intern_put(&e->strings, v->cloud);
+	intern_put(&e->strings, v->spec);
+	intern_put(&e->strings, v->image);
+	intern_put(&e->strings, v->zone);
 	free(v->csp_id);
 	free(v->public_ip);
 	free(v->private_ip);
@@ -208,6 +208,11 @@ void vm_serialize(struct engine *e, struct vm *v, struct sbuf *out)
 	json_decref(rec);
 }
 
+static const char *intern_key(struct engine *e, json_t *rec, const char *key)
+{
+	return intern_get(&e->strings, json_string_value(json_object_get(rec, key)));
+}
+
 static char *dup_key(json_t *rec, const char *key)
 {
 	const char *s = json_string_value(json_object_get(rec, key));
@@ -236,14 +241,14 @@ int vm_load(struct engine *e, struct group *g, const char *name, json_t *rec)
 	v->status = (uint8_t)st;
 	v->action = (uint8_t)act;
 	v->issued = json_is_true(json_object_get(rec, "issued"));
-	v->sub = dup_key(rec, "sub");
+	v->sub = intern_key(e, rec, "sub");
 	v->index = (uint32_t)json_integer_value(json_object_get(rec, "index"));
 	v->batch = (uint32_t)json_integer_value(json_object_get(rec, "batch"));
 	v->attempt = (uint16_t)json_integer_value(json_object_get(rec, "attempt"));
-	v->cloud = dup_key(rec, "cloud");
-	v->spec = dup_key(rec, "spec");
-	v->image = dup_key(rec, "image");
-	v->zone = dup_key(rec, "zone");
+	v->cloud = intern_key(e, rec, "cloud");
+	v->spec = intern_key(e, rec, "spec");
+	v->image = intern_key(e, rec, "image");
+	v->zone = intern_key(e, rec, "zone");
 	v->csp_id = dup_key(rec, "csp_id");
 	v->public_ip = dup_key(rec, "public_ip");
 	v->private_ip = dup_key(rec, "private_ip");
@@ -253,11 +258,11 @@ int vm_load(struct engine *e, struct group *g, const char *name, json_t *rec)
 	v->action_ms = json_integer_value(json_object_get(rec, "action_ms"));
 	v->o.ctime_ms = json_integer_value(json_object_get(rec, "ctime"));
 	if (!v->sub)
-		v->sub = strdup("");
+		v->sub = intern_get(&e->strings, "");
 	if (!v->spec)
-		v->spec = strdup("");
+		v->spec = intern_get(&e->strings, "");
 	if (!v->image)
-		v->image = strdup("");
+		v->image = intern_get(&e->strings, "");
 	vm_link(e, g, v);
 	vmmon_open_token(e, v, json_string_value(json_object_get(rec, "agent_token")));
 	if (!v->agent_token)
@@ -369,7 +374,11 @@ void vm_apply(struct engine *e, struct vm *v, const struct drv_vm *r)
 		changed |= update_str(&v->csp_id, r->csp_id);
 	changed |= update_str(&v->public_ip, r->public_ip);
 	changed |= update_str(&v->private_ip, r->private_ip);
-	changed |= update_str(&v->zone, r->zone);
+	if (r->zone[0] && (!v->zone || strcmp(v->zone, r->zone) != 0)) {
+		intern_put(&e->strings, v->zone);
+		v->zone = intern_get(&e->strings, r->zone);
+		changed = true;
+	}
 	changed |= update_str(&v->cloud_status, r->status_raw);
 	if (r->created && v->created_ms != r->created * 1000) {
 		v->created_ms = r->created * 1000;

@@ -67,6 +67,8 @@ struct series {
 	size_t bytes;
 };
 
+#define REASON_LEN 256
+
 struct tsdb_source {
 	struct tsdb *db;
 	char *name;
@@ -76,7 +78,7 @@ struct tsdb_source {
 	size_t nseries, series_cap;
 	size_t *slots;			/* scratch: field index per point field */
 	size_t slots_cap;
-	char reason[256];
+	char *reason;			/* a conflict's message, allocated on first use */
 	bool flush_due;			/* the rollup queue asked writers to flush */
 	struct tsdb_source *prev, *next;	/* db->sources, under db->sources_lock */
 };
@@ -535,7 +537,11 @@ static int check_fields(struct tsdb_source *src, const struct series *s,
 			return -EINVAL;
 		}
 		if (f && is_string(f->type) != is_string(pt->fields[i].type)) {
-			snprintf(src->reason, sizeof(src->reason),
+			if (!src->reason && !(src->reason = malloc(REASON_LEN))) {
+				*reason = "field type conflict";
+				return -EINVAL;
+			}
+			snprintf(src->reason, REASON_LEN,
 				 "field type conflict: input field \"%.*s\" on measurement \"%.*s\" "
 				 "is type %s, already exists as type %s",
 				 (int)(f->name_len > 64 ? 64 : f->name_len), f->name,
@@ -852,6 +858,7 @@ void tsdb_source_free(struct tsdb_source *src)
 	pthread_mutex_destroy(&src->lock);
 	free(src->series);
 	free(src->slots);
+	free(src->reason);
 	free(src->name);
 	free(src);
 }
