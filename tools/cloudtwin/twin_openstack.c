@@ -626,11 +626,12 @@ static void list_servers(struct os_call *k, bool detail)
 		if (vm->seq >= below || !visible(k, vm) || !server_matches(k, vm, name ? &re : NULL))
 			continue;
 		if (n == limit) {
-			struct twin_vm *last = twin_cloud_vm(k->c, json_string_value(json_object_get(
-				json_array_get(out, json_array_size(out) - 1), "id")), k->ctx->now);
+			const char *last = json_string_value(json_object_get(json_array_get(out,
+				json_array_size(out) - 1), "id"));
 
-			json_object_set_new(doc, "servers_links", next_link(k, detail ?
-				"servers/detail" : "servers", limit, last ? last->id : ""));
+			if (last)	/* limit=0: an empty page, nothing to continue from */
+				json_object_set_new(doc, "servers_links", next_link(k, detail ?
+					"servers/detail" : "servers", limit, last));
 			break;
 		}
 		json_array_append_new(out, detail ? server_json(k, vm) : json_pack("{s:s,s:s,s:o}",
@@ -1318,9 +1319,12 @@ static void glance_images(struct os_call *k, const char *rest)
 		if (name && strcmp(name, m->name) != 0)
 			continue;
 		if (n == limit) {
-			snprintf(next, sizeof(next), "/v2/images?limit=%ld&marker=%s", limit,
-				 k->c->images[i - 1].id);
-			json_object_set_new(doc, "next", json_string(next));
+			/* limit=0 is an empty page with no image to continue from */
+			if (n > 0) {
+				snprintf(next, sizeof(next), "/v2/images?limit=%ld&marker=%s",
+					 limit, k->c->images[i - 1].id);
+				json_object_set_new(doc, "next", json_string(next));
+			}
 			break;
 		}
 		json_array_append_new(list, glance_image_json(k, m));
