@@ -351,6 +351,8 @@ static json_t *instance_json(const struct ali_call *k, const struct twin_vm *vm)
 	json_object_set_new(o, "InternetMaxBandwidthIn", json_integer(-1));
 	json_object_set(o, "InternetMaxBandwidthOut", json_object_get(vm->extra, "Bandwidth"));
 	json_object_set_new(o, "InstanceNetworkType", json_string("vpc"));
+	json_object_set_new(o, "ClusterId", json_string(""));
+	json_object_set_new(o, "VlanId", json_string(""));
 	json_object_set_new(o, "InstanceChargeType", json_string("PostPaid"));
 	json_object_set_new(o, "CreationTime", json_string(created));
 	json_object_set_new(o, "ExpiredTime", json_string("2099-12-31T15:59Z"));
@@ -843,12 +845,23 @@ static void describe_types(struct ali_call *k)
 
 static json_t *image_json(const struct twin_image *m)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:{s:[{s:s,s:i}]},s:b,s:s}",
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:b,s:s}",
 		"ImageId", m->id, "ImageName", m->id, "Description", m->description, "OSType",
 		m->os, "Architecture", m->arch, "OSName", m->description, "Platform", m->family,
 		"ImageOwnerAlias", m->project, "Status", "Available", "CreationTime",
-		"2024-01-30T00:00:00Z", "Size", 20, "DiskDeviceMappings", "DiskDeviceMapping",
-		"Device", "/dev/xvda", "Size", 20, "IsSupportIoOptimized", 1, "Usage", "instance");
+		"2024-01-30T00:00:00Z", "Size", 20, "IsSupportIoOptimized", 1, "Usage", "instance");
+
+	json_object_set_new(o, "DiskDeviceMappings", json_pack("{s:[{s:s,s:i,s:s,s:s,s:s,s:s}]}",
+		"DiskDeviceMapping", "Device", "/dev/xvda", "Size", 20, "SnapshotId", "", "Format",
+		"", "ImportOSSBucket", "", "ImportOSSObject", ""));
+	json_object_set_new(o, "ImageVersion", json_string("1.0.0"));
+	json_object_set_new(o, "Progress", json_string("100%"));
+	json_object_set_new(o, "ProductCode", json_string(""));
+	json_object_set_new(o, "IsCopied", json_false());
+	json_object_set_new(o, "IsSelfShared", json_string(""));
+	json_object_set_new(o, "IsSubscribed", json_false());
+	json_object_set_new(o, "Tags", json_pack("{s:[]}", "Tag"));
+	return o;
 }
 
 static bool image_matches(const struct ali_call *k, const struct twin_image *m)
