@@ -1933,9 +1933,10 @@ static struct twin_cloud *aws_claim(struct twin_server *srv, const struct twin_r
 	struct params p = PARAMS_INIT;
 	struct twin_cloud *c = NULL;
 
-	/* An EC2-signed request with an unknown key still deserves EC2's
-	 * AuthFailure: it goes to the first EC2 cloud, whose check refuses it. */
-	if (twin_awssig_v4_parse(req, &a) == 0) {
+	/* A request signed the EC2 way with an unknown key or a malformed
+	 * signature still deserves EC2's answer (AuthFailure, IncompleteSignature):
+	 * it goes to the first EC2 cloud, whose checks refuse it. */
+	if (twin_awssig_v4_parse(req, &a) != -ENOENT) {
 		c = twin_server_index_get(srv, "aws-key", a.auth.access_key_id);
 		return c ? c : twin_server_index_get(srv, "aws-key", "");
 	}
