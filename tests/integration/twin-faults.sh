@@ -17,8 +17,16 @@ bin=$(twin_bin)
 bad=$(mktemp "${TMPDIR:-/tmp}/twin-bad.XXXXXX.json")
 echo '[{"name": "x", "dialect": "aws", "faults": {"error_rate": 3}}]' >"$bad"
 if out=$("$bin" --config "$bad" --check-config 2>&1); then twin_fail "a bad config was accepted"; fi
-rm -f "$bad"
 case $out in *"clouds[0].faults.error_rate: must be between 0 and 1"*) echo "ok: config errors name the value" ;;
+*) twin_fail "$out" ;; esac
+# preloaded VMs count against the quota: too many stop the start-up
+echo '[{"name": "x", "dialect": "aws", "preload_vms": 30, "quota": {"vcpus_per_region": 10}}]' >"$bad"
+tls=$(mktemp -d "${TMPDIR:-/tmp}/twin-tls.XXXXXX")
+if out=$(timeout 20 "$bin" --listen 127.0.0.1:0 --tls-dir "$tls" --config "$bad" 2>&1); then
+	twin_fail "30 preloaded VMs fit in 10 vCPUs"
+fi
+rm -rf "$bad" "$tls"
+case $out in *"cloud x: cannot preload 30 VMs: over quota.vcpus_per_region"*) echo "ok: a preload over quota is refused" ;;
 *) twin_fail "$out" ;; esac
 expect "the default config has five clouds" "5" "$("$bin" --print-config | "$TWIN_PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 if "$bin" --max-body 12 --check-config >/dev/null 2>&1; then twin_fail "--max-body 12 was accepted"; fi

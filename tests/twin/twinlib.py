@@ -77,8 +77,8 @@ def expect_error(fn, text, what):
 
 # ---- raw requests, signed as each cloud wants them ---------------------------
 
-def ec2_raw(cloud_desc, params, region=None):
-    """POST an EC2 Query call signed with botocore's SigV4; the raw body."""
+def ec2_raw(cloud_desc, params, region=None, session=None):
+    """POST an EC2 Query call signed with botocore's SigV4; the response."""
     import requests
     from urllib.parse import urlencode
     from botocore.auth import SigV4Auth
@@ -90,10 +90,11 @@ def ec2_raw(cloud_desc, params, region=None):
         "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
     SigV4Auth(Credentials(cred["access_key_id"], cred["secret_access_key"]), "ec2",
               region or cloud_desc["region"]).add_auth(req)
-    return requests.post(cloud_desc["endpoint"], data=body, headers=dict(req.headers), timeout=10)
+    return (session or requests).post(cloud_desc["endpoint"], data=body,
+                                      headers=dict(req.headers), timeout=60)
 
 
-def ecs_raw(cloud_desc, params, method="GET", secret=None):
+def ecs_raw(cloud_desc, params, method="GET", secret=None, session=None):
     """An ECS RPC call signed with V2 (HMAC-SHA1); the response."""
     import base64
     import hashlib
@@ -115,9 +116,10 @@ def ecs_raw(cloud_desc, params, method="GET", secret=None):
     key = (secret or cred["access_key_secret"]) + "&"
     p["Signature"] = base64.b64encode(hmac.new(key.encode(), sts.encode(),
                                                hashlib.sha1).digest()).decode()
+    http = session or requests
     if method == "GET":
-        return requests.get(cloud_desc["endpoint"], params=p, timeout=10)
-    return requests.post(cloud_desc["endpoint"], data=p, timeout=10)
+        return http.get(cloud_desc["endpoint"], params=p, timeout=60)
+    return http.post(cloud_desc["endpoint"], data=p, timeout=60)
 
 
 def keystone_token(cloud_desc):
@@ -140,3 +142,37 @@ def aad_token(cloud_desc, base=None):
                             "resource": "https://management.core.windows.net/"},
                       verify=cloud_desc.get("ca_file") or True, timeout=10)
     return r.json()["access_token"], r
+
+
+_GOOGLE = {"www.googleapis.com", "accounts.google.com", "oauth2.googleapis.com",
+           "compute.googleapis.com"}
+
+
+def gce_driver(cloud_desc, keyfile):
+    """libcloud's GCE driver for a cloud, its zone as datacenter.
+
+    The driver takes no host or port, so its connections to the Google
+    hosts are redirected to cloudtwin (clouds.md, "The libcloud GCE
+    harness"); paths stay Google's, and cloudtwin routes them by project.
+    Each driver gets its own token cache file."""
+    import tempfile
+    from urllib.parse import urlparse
+    import libcloud.common.base as base
+    from libcloud.compute.providers import get_driver
+    from libcloud.compute.types import Provider
+
+    if not getattr(base.Connection, "_twin_redirect", False):
+        twin, orig = urlparse(HTTP), base.Connection.__init__
+
+        def init(self, *a, **kw):
+            orig(self, *a, **kw)
+            if self.host in _GOOGLE:
+                self.host, self.port, self.secure = twin.hostname, twin.port, 0
+
+        base.Connection.__init__ = init
+        base.Connection._twin_redirect = True
+    cred = cloud_desc["credential"]
+    cache = os.path.join(tempfile.mkdtemp(prefix="gce-token."), "token")
+    return get_driver(Provider.GCE)(cred["client_email"], keyfile, project=cred["project_id"],
+                                    datacenter=cloud_desc["zone"], auth_type="SA",
+                                    credential_file=cache)

@@ -347,7 +347,8 @@ static void token_endpoint(struct twin_ctx *ctx)
 }
 
 /* Check the bearer: a token we issued or a self-signed JWT (JS client
- * with useJWTAccessWithScope).  0 or -1 after answering 401. */
+ * with useJWTAccessWithScope).  0 or -1 after answering 401, or 403 for
+ * a good token of another cloud (its account has no role here). */
 static int authenticate(struct gcp_call *k)
 {
 	const char *tok = twin_req_bearer(k->ctx->req);
@@ -366,6 +367,9 @@ static int authenticate(struct gcp_call *k)
 			      clock_wall_ms() / 1000, &idx);
 	if (!rc && idx == k->c->index)
 		return 0;
+	if (!rc)
+		return gcp_error_doc(k->ctx, 403, "forbidden", "PERMISSION_DENIED",
+				     "The caller does not have permission");
 	peek = rc == -EACCES ? peek_claims(tok) : NULL;
 	acct = peek ? account(k->c, body_str(peek, "iss")) : NULL;
 	if (acct && !jwt_verify(acct->key, tok, strlen(tok), NULL, &claims) &&

@@ -141,7 +141,8 @@ static int preload(struct twin_cloud *c, struct sbuf *err)
 	if (rc) {
 		sbuf_reset(err);
 		sbuf_addf(err, "cloud %s: cannot preload %lld VMs: %s", c->name, (long long)n,
-			  strerror(-rc));
+			  rc == -EDQUOT ? "over quota.vcpus_per_region" :
+			  rc == -ENOSPC ? "over quota.max_vms" : strerror(-rc));
 	}
 	return rc;
 }
