@@ -446,25 +446,43 @@ static json_t *tag_params(struct ali_call *k)
 	return out;
 }
 
-static bool instance_matches(struct ali_call *k, const struct twin_vm *vm, const json_t *ids,
-			     const json_t *tags)
+/* DescribeInstances' filters, looked up once per call, not once per VM. */
+struct inst_filter {
+	const char *exact[4];	/* ZoneId, Status, InstanceType, ImageId */
+	const char *name, *sg;
+	json_t *ids, *tags;
+};
+
+static void filter_init(struct ali_call *k, struct inst_filter *f, json_t *ids)
 {
 	static const char *const exact[] = { "ZoneId", "Status", "InstanceType", "ImageId" };
+
+	for (size_t i = 0; i < 4; i++)
+		f->exact[i] = param(k, exact[i]);
+	f->name = param(k, "InstanceName");
+	f->sg = param(k, "SecurityGroupId");
+	f->ids = ids;
+	f->tags = tag_params(k);
+}
+
+static bool instance_matches(struct ali_call *k, const struct twin_vm *vm,
+			     const struct inst_filter *f)
+{
 	const char *vals[] = { vm->zone, ali_status(vm), vm->spec->name, vm->image };
-	const char *name = param(k, "InstanceName"), *sg = param(k, "SecurityGroupId"), *key;
+	const char *key;
 	json_t *v;
 
-	if (vm->region != k->region || !listed(vm) || (ids && !in_list(ids, vm->id)))
+	if (vm->region != k->region || !listed(vm) || (f->ids && !in_list(f->ids, vm->id)))
 		return false;
 	for (size_t i = 0; i < 4; i++) {
-		if (param(k, exact[i]) && strcmp(param(k, exact[i]), vals[i]))
+		if (f->exact[i] && strcmp(f->exact[i], vals[i]))
 			return false;
 	}
-	if (name && fnmatch(name, vm->name, 0))
+	if (f->name && fnmatch(f->name, vm->name, 0))
 		return false;
-	if (sg && !in_list(json_object_get(vm->extra, "SecurityGroupIds"), sg))
+	if (f->sg && !in_list(json_object_get(vm->extra, "SecurityGroupIds"), f->sg))
 		return false;
-	json_object_foreach((json_t *)tags, key, v) {
+	json_object_foreach(f->tags, key, v) {
 		if (!json_equal(v, json_object_get(vm->tags, key)))
 			return false;
 	}
@@ -474,7 +492,8 @@ static bool instance_matches(struct ali_call *k, const struct twin_vm *vm, const
 static void describe_instances(struct ali_call *k)
 {
 	const char *raw = param(k, "InstanceIds");
-	json_t *ids = raw ? id_array(raw) : NULL, *tags, *items, *doc;
+	json_t *ids = raw ? id_array(raw) : NULL, *items, *doc;
+	struct inst_filter f;
 	long page, size, total = 0;
 
 	if (raw && !ids)
@@ -484,13 +503,13 @@ static void describe_instances(struct ali_call *k)
 		json_decref(ids);
 		return;
 	}
-	tags = tag_params(k);
+	filter_init(k, &f, ids);
 	items = json_array();
 	twin_cloud_lock(k->c);
 	for (size_t i = 0; i < twin_cloud_nvms(k->c); i++) {
 		struct twin_vm *vm = twin_cloud_vm_at(k->c, i, k->ctx->now);
 
-		if (!instance_matches(k, vm, ids, tags))
+		if (!instance_matches(k, vm, &f))
 			continue;
 		if (total >= (page - 1) * size && total < page * size)
 			json_array_append_new(items, instance_json(k, vm));
@@ -502,7 +521,7 @@ static void describe_instances(struct ali_call *k)
 	page_fields(doc, page, size, total);
 	ali_send(k, doc);
 	json_decref(ids);
-	json_decref(tags);
+	json_decref(f.tags);
 }
 
 /* ---- instances: create ---------------------------------------------------------------------- */
