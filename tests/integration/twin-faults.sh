@@ -8,6 +8,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 . tests/twin/twin.sh
 twin_need curl /usr/bin/python3
+twin_need_py requests botocore
 expect() { # what, want, got
 	[ "$2" = "$3" ] || twin_fail "$1: want '$2', got '$3'"
 	echo "ok: $1"
@@ -66,6 +67,7 @@ expect "stats count what happened" "1 1 1" \
 curl -sS -X POST "$TWIN_HTTP/_twin/reset" >/dev/null
 expect "reset restores the configured settings" 0.0 \
 	"$(twin_get /_twin/clouds/openstack/faults | "$TWIN_PY" -c 'import json,sys; print(json.load(sys.stdin)["rate_limit"])')"
+(cd tests/twin && "$TWIN_PY" reset_check.py)
 
 # bodies over the ceiling: EC2's own 413 (declared), and a chunked one
 big=$TWIN_DIR/big

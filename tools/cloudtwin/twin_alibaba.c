@@ -1217,6 +1217,11 @@ static int ali_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf 
 {
 	if (twin_server_index_creds(srv, c, "ali-key", "access_key_id", err))
 		return -EEXIST;
+	return 0;
+}
+
+static int ali_restore(struct twin_cloud *c)
+{
 	ensure_default_groups(c);
 	return 0;
 }
@@ -1259,4 +1264,5 @@ const struct twin_dialect twin_alibaba_dialect = {
 	.describe = ali_describe,
 	.status = ali_status,
 	.adopt = ali_adopt,
+	.restore = ali_restore,
 };

@@ -1964,7 +1964,7 @@ static int aws_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf 
 	priv->owner[0] = priv->owner[0] == '0' ? '1' : priv->owner[0];
 	if (twin_server_index_creds(srv, c, "aws-key", "access_key_id", err))
 		return -EEXIST;
-	return ensure_default_groups(c);
+	return 0;
 }
 
 static void aws_cleanup(struct twin_cloud *c)
@@ -2011,4 +2011,5 @@ const struct twin_dialect twin_aws_dialect = {
 	.describe = aws_describe,
 	.status = aws_status,
 	.adopt = aws_adopt,
+	.restore = ensure_default_groups,
 };

@@ -1470,7 +1470,7 @@ static int az_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf *
 {
 	struct az_priv *p = calloc(1, sizeof(*p));
 	const json_t *cr = twin_cloud_cred(c);
-	char sub[64], tenant[64], rg[128];
+	char sub[64], tenant[64];
 
 	if (!p)
 		return -ENOMEM;
@@ -1492,7 +1492,15 @@ static int az_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf *
 			  c->name, p->sub, p->tenant);
 		return -EEXIST;
 	}
-	/* The credential's resource group exists from the start, in the first region. */
+	return 0;
+}
+
+/* The credential's resource group exists from the start, in the first region. */
+static int az_restore(struct twin_cloud *c)
+{
+	const struct az_priv *p = c->priv;
+	char rg[128];
+
 	snprintf(rg, sizeof(rg), "%s", p->rg);
 	lower(rg);
 	return twin_cloud_res_put(c, RG_KIND, rg, json_pack("{s:s,s:s,s:{}}", "name", p->rg,
@@ -1554,4 +1562,5 @@ const struct twin_dialect twin_azure_dialect = {
 	.describe = az_describe,
 	.status = az_status,
 	.adopt = az_adopt,
+	.restore = az_restore,
 };

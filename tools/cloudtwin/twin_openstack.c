@@ -1584,6 +1584,11 @@ static int os_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf *
 	c->priv = p;
 	stable_hex(c, "user", p->user_id);
 	stable_hex(c, "project", p->project_id);
+	return 0;
+}
+
+static int os_restore(struct twin_cloud *c)
+{
 	ensure_default_groups(c);
 	return 0;
 }
@@ -1623,4 +1628,5 @@ const struct twin_dialect twin_openstack_dialect = {
 	.describe = os_describe,
 	.status = os_status,
 	.adopt = os_adopt,
+	.restore = os_restore,
 };
