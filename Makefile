@@ -78,6 +78,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
 
 .PHONY: all tests check bench demo install uninstall clean fuzz
+.SECONDARY: # keep test objects between runs
 all: $(BARISTAFS) $(DRIVER_SOS) $(CLOUDTWIN) $(AGENT)
 tests: all $(UNIT_BINS) $(FUZZ_BINS)
 
@@ -98,11 +99,12 @@ $(BARISTAFS): $(call obj,$(FS_SRCS)) $(LIBENGINE) $(LIBMONITOR) $(LIBDRV) $(LIBB
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 
-# Each driver folder becomes one shared object linked with the common helpers.
+# Each driver folder becomes one shared object linked with the common helpers,
+# exporting nothing but its `baristafs_driver` table.
 define driver_rule
 $(OUT)/drivers/$(1).so: $(call obj,$(wildcard drivers/$(1)/*.c)) $(LIBDRV) $(LIBBFS)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -shared -Wl,--no-undefined -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach d,$(DRIVER_NAMES),$(eval $(call driver_rule,$(d))))
 

@@ -24,6 +24,7 @@
 
 #define AWS_API_VERSION "2016-11-15"
 #define AWS_SERVICE "ec2"
+#define AWS_DEFAULT_OWNERS "self,amazon,099720109477"	/* yours, Amazon's, Canonical's */
 #define AWS_DEFAULT_ENDPOINT "https://ec2.{region}.amazonaws.com/"
 #define AWS_PAGE_SIZE 200	/* MaxResults of DescribeInstances (5..1000) */
 #define AWS_MAX_PAGES 1000	/* a listing that never ends is an error */
@@ -40,6 +41,7 @@ struct aws_conn {
 	char token[2048];		/* session token, "" when none; wiped */
 	char ssh_key[2048];		/* the spec's default public key, "" when none */
 	char image_owners[256];		/* comma-separated Owner.N values */
+	char image_filter[256];		/* name pattern for image listings, "" for all */
 	struct http_client *http;
 
 	/* The default network: vpc and sg are written by the one net_once step
@@ -83,6 +85,12 @@ enum drv_vm_status aws_status(const char *state, const char *reason_code);
 int aws_parse_instances(const xmlNode *root, drv_vm_cb cb, void *arg, char *next, size_t len);
 /* Instance types (EC2's instanceTypeSet or Eucalyptus' instanceTypeDetails), through cb. */
 int aws_parse_types(const xmlNode *root, drv_spec_cb cb, void *arg, char *next, size_t len);
+/*
+ * The name the tree shows for an image: its EC2 name when that is a valid
+ * file name, else the part after its last '/' ("ubuntu/images/hvm-ssd/
+ * ubuntu-jammy-..." -> "ubuntu-jammy-..."), else its id.  out may be name.
+ */
+void aws_image_name(const char *name, const char *id, char *out, size_t len);
 /* Images (imagesSet), through cb. */
 int aws_parse_images(const xmlNode *root, drv_image_cb cb, void *arg, char *next, size_t len);
 /* The price table's on-demand USD/hour for an instance type, < 0 when unknown. */
@@ -127,6 +135,8 @@ int aws_image_id(struct aws_conn *c, const struct drv_ctx *ctx, const char *imag
 		 size_t len, struct drv_error *err);
 /* Owner.1..n from the spec's image_owners (comma-separated) into p. */
 void aws_owner_params(const struct aws_conn *c, struct params *p);
+/* Forget the cached network, keys and images: they are looked up again on next use. */
+void aws_forget(struct aws_conn *c);
 /* Delete the security group and key pairs this connection created. */
 int aws_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err);
 

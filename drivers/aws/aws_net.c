@@ -55,20 +55,32 @@ static int aws_conn_tags(const struct aws_conn *c, struct drv_kv tags[2], char *
 	return 2;
 }
 
-/* Copy the text at path of the first `item` of set into the buffer in arg. */
+/*
+ * Copy the text at path of the first `item` of set that matches into the
+ * buffer.  match is NULL or NULL-terminated (path, value) pairs the item
+ * must have; an empty value matches anything.  The driver checks what it
+ * asked the cloud to filter, so an answer with more than it asked for
+ * (an emulator that ignores a filter) never picks the wrong resource.
+ */
 struct aws_pick {
 	const char *set;
 	const char *path;
 	char *buf;
 	size_t len;
+	const char *const *match;
 };
 
 static int aws_pick_first(const xmlNode *root, void *arg)
 {
 	struct aws_pick *pk = arg;
-	xmlNode *it = xmlh_child(xmlh_child(root, pk->set), "item");
 
-	return it && xmlh_text(it, pk->path, pk->buf, pk->len) == 0 && pk->buf[0] ? 0 : -ENOENT;
+	for (xmlNode *it = xmlh_child(xmlh_child(root, pk->set), "item"); it;
+	     it = xmlh_next(it, "item")) {
+		if (xmlh_matches(it, pk->match))
+			return xmlh_text(it, pk->path, pk->buf, pk->len) == 0 && pk->buf[0] ? 0
+											     : -ENOENT;
+	}
+	return -ENOENT;
 }
 
 /* ---- VPC and security group ------------------------------------------------------ */
@@ -76,7 +88,8 @@ static int aws_pick_first(const xmlNode *root, void *arg)
 static int aws_find_vpc(struct aws_conn *c, const struct drv_ctx *ctx, char *vpc, size_t len,
 			struct drv_error *err)
 {
-	struct aws_pick pk = { "vpcSet", "vpcId", vpc, len };
+	static const char *const dflt[] = { "isDefault", "true", NULL };
+	struct aws_pick pk = { "vpcSet", "vpcId", vpc, len, dflt };
 	struct params p = PARAMS_INIT;
 	int rc;
 
@@ -84,6 +97,7 @@ static int aws_find_vpc(struct aws_conn *c, const struct drv_ctx *ctx, char *vpc
 	rc = aws_query(c, ctx, "DescribeVpcs", &p, aws_pick_first, &pk, err);
 	if (rc != -ENOENT)
 		return rc;
+	pk.match = NULL;
 	rc = aws_query(c, ctx, "DescribeVpcs", &p, aws_pick_first, &pk, err);	/* any VPC */
 	if (rc == -ENOENT)
 		rc = drv_fail(err, EIO, "NoVpc",
@@ -94,7 +108,8 @@ static int aws_find_vpc(struct aws_conn *c, const struct drv_ctx *ctx, char *vpc
 static int aws_find_sg(struct aws_conn *c, const struct drv_ctx *ctx, const char *vpc,
 		       const char *name, char *sg, size_t len, struct drv_error *err)
 {
-	struct aws_pick pk = { "securityGroupInfo", "groupId", sg, len };
+	const char *const match[] = { "groupName", name, "vpcId", vpc, NULL };
+	struct aws_pick pk = { "securityGroupInfo", "groupId", sg, len, match };
 	struct params p = PARAMS_INIT;
 
 	aws_filter(&p, 1, "group-name", name);
@@ -112,7 +127,7 @@ static int aws_pick_group_id(const xmlNode *root, void *arg)
 static int aws_create_sg(struct aws_conn *c, const struct drv_ctx *ctx, const char *vpc,
 			 const char *name, char *sg, size_t len, struct drv_error *err)
 {
-	struct aws_pick pk = { NULL, NULL, sg, len };
+	struct aws_pick pk = { NULL, NULL, sg, len, NULL };
 	struct params p = PARAMS_INIT;
 	struct drv_kv tags[2];
 	char id[96];
@@ -172,14 +187,17 @@ static int aws_net_resolve(void *arg)
 
 /* ---- subnets --------------------------------------------------------------------- */
 
-/* Prefer the zone's default subnet, else the first listed. */
+/* Of the VPC's subnets in the zone, prefer the zone's default, else the first. */
 static int aws_pick_subnet(const xmlNode *root, void *arg)
 {
 	struct aws_pick *pk = arg;
-	xmlNode *set = xmlh_child(root, "subnetSet"), *first = xmlh_child(set, "item");
+	xmlNode *set = xmlh_child(root, "subnetSet"), *first = NULL;
 	char dflt[8];
 
-	for (xmlNode *it = first; it; it = xmlh_next(it, "item")) {
+	for (xmlNode *it = xmlh_child(set, "item"); it; it = xmlh_next(it, "item")) {
+		if (!xmlh_matches(it, pk->match))
+			continue;
+		first = first ? first : it;
 		if (xmlh_text(it, "defaultForAz", dflt, sizeof(dflt)) == 0 &&
 		    strcmp(dflt, "true") == 0)
 			return xmlh_text(it, "subnetId", pk->buf, pk->len) ? -ENOENT : 0;
@@ -190,7 +208,8 @@ static int aws_pick_subnet(const xmlNode *root, void *arg)
 static int aws_subnet_for(struct aws_conn *c, const struct drv_ctx *ctx, const char *vpc,
 			  const char *zone, char *subnet, size_t len, struct drv_error *err)
 {
-	struct aws_pick pk = { NULL, NULL, subnet, len };
+	const char *const match[] = { "vpcId", vpc, "availabilityZone", zone, NULL };
+	struct aws_pick pk = { NULL, NULL, subnet, len, match };
 	struct params p = PARAMS_INIT;
 	char msg[160];
 	int rc;
@@ -269,7 +288,21 @@ int aws_key_get(struct aws_conn *c, const struct drv_ctx *ctx, const char *pubke
 
 /* ---- images ----------------------------------------------------------------------- */
 
-/* The newest available image of the answer (creationDate sorts as text). */
+/* Is this the image the tree calls `want` (its full name or its tree name)? */
+static bool aws_image_is(const xmlNode *it, const char *want)
+{
+	char name[256], id[64], shown[128];
+
+	if (xmlh_text(it, "name", name, sizeof(name)) != 0)
+		return false;
+	if (strcmp(name, want) == 0)
+		return true;
+	xmlh_text(it, "imageId", id, sizeof(id));
+	aws_image_name(name, id, shown, sizeof(shown));
+	return strcmp(shown, want) == 0;
+}
+
+/* The newest available image of the answer named so (creationDate sorts as text). */
 static int aws_pick_image(const xmlNode *root, void *arg)
 {
 	struct aws_pick *pk = arg;
@@ -277,6 +310,8 @@ static int aws_pick_image(const xmlNode *root, void *arg)
 	char best[40] = "", when[40], state[32];
 
 	for (xmlNode *it = xmlh_child(set, "item"); it; it = xmlh_next(it, "item")) {
+		if (!aws_image_is(it, pk->match[1]))
+			continue;
 		if (xmlh_text(it, "imageState", state, sizeof(state)) == 0 &&
 		    strcmp(state, "available") != 0)
 			continue;
@@ -311,7 +346,8 @@ void aws_owner_params(const struct aws_conn *c, struct params *p)
 int aws_image_id(struct aws_conn *c, const struct drv_ctx *ctx, const char *image, char *id,
 		 size_t len, struct drv_error *err)
 {
-	struct aws_pick pk = { NULL, NULL, id, len };
+	const char *const match[] = { "name", image, NULL };
+	struct aws_pick pk = { NULL, NULL, id, len, match };
 	struct params p = PARAMS_INIT;
 	char msg[200];
 	int rc;
@@ -326,6 +362,15 @@ int aws_image_id(struct aws_conn *c, const struct drv_ctx *ctx, const char *imag
 	aws_filter(&p, 1, "name", image);
 	aws_owner_params(c, &p);
 	rc = aws_query(c, ctx, "DescribeImages", &p, aws_pick_image, &pk, err);
+	if (rc == -ENOENT && !strchr(image, '/')) {
+		/* The tree's short name: the end of a path-like EC2 name. */
+		char pattern[160];
+
+		snprintf(pattern, sizeof(pattern), "*/%s", image);
+		aws_filter(&p, 1, "name", pattern);
+		aws_owner_params(c, &p);
+		rc = aws_query(c, ctx, "DescribeImages", &p, aws_pick_image, &pk, err);
+	}
 	if (rc == -ENOENT) {
 		snprintf(msg, sizeof(msg), "image '%s' not found", image);
 		return drv_fail(err, EINVAL, "InvalidAMIID.NotFound", msg);
@@ -341,16 +386,22 @@ int aws_image_id(struct aws_conn *c, const struct drv_ctx *ctx, const char *imag
 struct aws_ids {
 	const char *set;
 	const char *path;
+	const char *owner;	/* the value of our baristafs-id tag */
 	char ids[16][128];
 	unsigned n;
 };
 
+/* Only what carries this connection's tag: never someone else's resource. */
 static int aws_collect_ids(const xmlNode *root, void *arg)
 {
 	struct aws_ids *ids = arg;
 	xmlNode *set = xmlh_child(root, ids->set);
 
 	for (xmlNode *it = xmlh_child(set, "item"); it && ids->n < 16; it = xmlh_next(it, "item")) {
+		if (!xmlh_has_pair(it, "tagSet", "item", "key", DRV_TAG_ID, "value", ids->owner) ||
+		    !xmlh_has_pair(it, "tagSet", "item", "key", DRV_TAG_MANAGED, "value",
+				   DRV_TAG_MANAGED_VALUE))
+			continue;
 		if (xmlh_text(it, ids->path, ids->ids[ids->n], sizeof(ids->ids[0])) == 0)
 			ids->n++;
 	}
@@ -366,6 +417,7 @@ static int aws_delete_tagged(struct aws_conn *c, const struct drv_ctx *ctx, cons
 	int rc;
 
 	snprintf(id, sizeof(id), "conn:%s", c->cloud);
+	ids->owner = id;
 	aws_filter(&p, 1, "tag:" DRV_TAG_MANAGED, DRV_TAG_MANAGED_VALUE);
 	aws_filter(&p, 2, "tag:" DRV_TAG_ID, id);
 	rc = aws_query(c, ctx, describe, &p, aws_collect_ids, ids, err);
@@ -384,8 +436,8 @@ static int aws_delete_tagged(struct aws_conn *c, const struct drv_ctx *ctx, cons
 int aws_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err)
 {
 	struct aws_conn *c = conn;
-	struct aws_ids sgs = { "securityGroupInfo", "groupId", { { 0 } }, 0 };
-	struct aws_ids keys = { "keySet", "keyName", { { 0 } }, 0 };
+	struct aws_ids sgs = { "securityGroupInfo", "groupId", NULL, { { 0 } }, 0 };
+	struct aws_ids keys = { "keySet", "keyName", NULL, { { 0 } }, 0 };
 	int rc;
 
 	rc = aws_delete_tagged(c, ctx, "DescribeSecurityGroups", &sgs, "DeleteSecurityGroup",
@@ -393,8 +445,14 @@ int aws_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err)
 	if (rc == 0)
 		rc = aws_delete_tagged(c, ctx, "DescribeKeyPairs", &keys, "DeleteKeyPair",
 				       "KeyName", err);
+	aws_forget(c);
+	return rc;
+}
+
+void aws_forget(struct aws_conn *c)
+{
 	once_reset(&c->net_once);
 	memo_clear(&c->subnets);
 	memo_clear(&c->keys);
-	return rc;
+	memo_clear(&c->images);
 }

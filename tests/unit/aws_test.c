@@ -10,7 +10,6 @@
  *    ClientToken, paginates one instance per page and injects throttling,
  *    5xx answers and stalls on demand.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -22,50 +21,15 @@
 #include "lib/clock.h"
 #include "tests/unit/cu.h"
 #include "tests/unit/drvstub.h"
+#include "tests/unit/drvtest.h"
 
 #define AKID "AKIDTEST"
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define SG9 "<item><groupId>sg-9</groupId><groupName>baristafs-aws-test</groupName>" \
+	"<vpcId>vpc-1</vpcId><tagSet><item><key>managed-by</key><value>baristafs</value></item>" \
+	"<item><key>baristafs-id</key><value>conn:aws-test</value></item></tagSet></item>"
 #define NS "<%sResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r-%d</requestId>"
 
-static char fixdir[512];
-
-/* ---- fixtures ------------------------------------------------------------------ */
-
-static int fixtures_init(void)
-{
-	const char *shared = cu_shared_dir();
-
-	if (!shared)
-		cu_skip("../shared is absent: no recorded EC2 answers");
-	else
-		snprintf(fixdir, sizeof(fixdir), "%s/fixtures/libcloud-compute/ec2", shared);
-	return 0;
-}
-
-static xmlDoc *fixture(const char *name)
-{
-	char path[768];
-	xmlDoc *doc;
-
-	snprintf(path, sizeof(path), "%s/%s", fixdir, name);
-	doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
-	CU_ASSERT_PTR_NOT_NULL(doc);
-	return doc;
-}
-
-struct vms {
-	struct drv_vm v[8];
-	int n;
-};
-
-static int collect_vm(void *arg, const struct drv_vm *vm)
-{
-	struct vms *vs = arg;
-
-	if (vs->n < 8)
-		vs->v[vs->n++] = *vm;
-	return 0;
-}
 
 static void test_describe_instances(void)
 {
@@ -152,19 +116,6 @@ static void test_state_changes(void)
 	}
 }
 
-struct images {
-	struct drv_image_info v[8];
-	int n;
-};
-
-static int collect_image(void *arg, const struct drv_image_info *im)
-{
-	struct images *is = arg;
-
-	if (is->n < 8)
-		is->v[is->n++] = *im;
-	return 0;
-}
 
 static void test_describe_images(void)
 {
@@ -188,19 +139,6 @@ static void test_describe_images(void)
 	xmlFreeDoc(doc);
 }
 
-struct specs {
-	struct drv_spec_info v[32];
-	int n;
-};
-
-static int collect_spec(void *arg, const struct drv_spec_info *s)
-{
-	struct specs *ss = arg;
-
-	if (ss->n < 32)
-		ss->v[ss->n++] = *s;
-	return 0;
-}
 
 static void test_instance_types_euca(void)
 {
@@ -293,6 +231,11 @@ static void test_error_answers(void)
 	CU_ASSERT_STRING_EQUAL(code, "");
 }
 
+static int fixtures_init(void)
+{
+	return drvtest_fixtures("ec2");
+}
+
 static const struct cu_test parser_tests[] = {
 	{ "describe_instances", test_describe_instances },
 	{ "run_instances", test_run_instances },
@@ -381,7 +324,23 @@ static void test_price_table(void)
 	CU_ASSERT_STRING_EQUAL(src, "unknown");
 }
 
+static void test_image_names(void)
+{
+	char out[128];
+
+	aws_image_name("ubuntu-22.04", "ami-1", out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "ubuntu-22.04");
+	aws_image_name("ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20231207", "ami-1",
+		       out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "ubuntu-jammy-22.04-amd64-server-20231207");
+	aws_image_name("Test Image", "ami-57ba933a", out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "ami-57ba933a");
+	aws_image_name("a/B", "ami-2", out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "ami-2");
+}
+
 static const struct cu_test table_tests[] = {
+	{ "image_names", test_image_names },
 	{ "status_table", test_status_table },
 	{ "error_table", test_error_table },
 	{ "price_table", test_price_table },
@@ -409,6 +368,7 @@ static struct ec2 {
 	int delay_ms;
 	int bad_sigs;
 	bool sg_exists;
+	char deleted[32];	/* the last DeleteSecurityGroup's GroupId */
 } ec2 = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void ec2_reset(void)
@@ -577,25 +537,42 @@ static void ec2_act(const char *action, const struct params *p, struct sbuf *b,
 		sbuf_adds(b, "<availabilityZoneInfo><item><zoneName>us-test-1a</zoneName>"
 			     "</item></availabilityZoneInfo>");
 	else if (strcmp(action, "DescribeVpcs") == 0)
-		sbuf_adds(b, "<vpcSet><item><vpcId>vpc-1</vpcId></item></vpcSet>");
+		sbuf_adds(b, "<vpcSet><item><vpcId>vpc-0</vpcId><isDefault>false</isDefault></item>"
+			     "<item><vpcId>vpc-1</vpcId><isDefault>true</isDefault></item></vpcSet>");
 	else if (strcmp(action, "DescribeSecurityGroups") == 0)
-		sbuf_adds(b, ec2.sg_exists ? "<securityGroupInfo><item><groupId>sg-9</groupId>"
-					     "</item></securityGroupInfo>"
-					   : "<securityGroupInfo/>");
+		/* Filters ignored, as an emulator might: the driver must pick by itself. */
+		sbuf_adds(b, ec2.sg_exists ? "<securityGroupInfo><item><groupId>sg-1</groupId>"
+					     "<groupName>default</groupName><vpcId>vpc-1</vpcId>"
+					     "</item>" SG9 "</securityGroupInfo>"
+					   : "<securityGroupInfo><item><groupId>sg-1</groupId>"
+					     "<groupName>default</groupName><vpcId>vpc-1</vpcId>"
+					     "</item></securityGroupInfo>");
 	else if (strcmp(action, "CreateSecurityGroup") == 0 && (ec2.sg_exists = true))
 		sbuf_adds(b, "<return>true</return><groupId>sg-9</groupId>");
 	else if (strcmp(action, "DescribeSubnets") == 0)
-		sbuf_adds(b, "<subnetSet><item><subnetId>subnet-a</subnetId><defaultForAz>false"
-			     "</defaultForAz></item><item><subnetId>subnet-b</subnetId>"
+		sbuf_adds(b, "<subnetSet><item><subnetId>subnet-x</subnetId><vpcId>vpc-1</vpcId>"
+			     "<availabilityZone>us-test-1b</availabilityZone><defaultForAz>true"
+			     "</defaultForAz></item><item><subnetId>subnet-a</subnetId><vpcId>vpc-1"
+			     "</vpcId><availabilityZone>us-test-1a</availabilityZone><defaultForAz>"
+			     "false</defaultForAz></item><item><subnetId>subnet-b</subnetId><vpcId>"
+			     "vpc-1</vpcId><availabilityZone>us-test-1a</availabilityZone>"
 			     "<defaultForAz>true</defaultForAz></item></subnetSet>");
 	else if (strcmp(action, "DescribeImages") == 0)
 		sbuf_adds(b, "<imagesSet><item><imageId>ami-old</imageId><name>ubuntu-22.04</name>"
 			     "<imageState>available</imageState><creationDate>2023-01-01T00:00:00Z"
 			     "</creationDate></item><item><imageId>ami-new</imageId>"
 			     "<name>ubuntu-22.04</name><imageState>available</imageState>"
-			     "<creationDate>2024-01-01T00:00:00Z</creationDate></item></imagesSet>");
+			     "<creationDate>2024-01-01T00:00:00Z</creationDate></item><item><imageId>"
+			     "ami-jammy</imageId><name>ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-"
+			     "amd64-server-20231207</name><imageState>available</imageState>"
+			     "</item></imagesSet>");
+	else if (strcmp(action, "DeleteSecurityGroup") == 0 &&
+		 snprintf(ec2.deleted, sizeof(ec2.deleted), "%s", params_get(p, "GroupId")))
+		sbuf_adds(b, "<return>true</return>");
 	else if (strcmp(action, "DescribeKeyPairs") == 0)
 		sbuf_adds(b, "<keySet/>");
+	else if (strcmp(action, "RunInstances") == 0 && !ec2.sg_exists)
+		ec2_error(out, 400, "InvalidGroup.NotFound", "The security group 'sg-9' does not exist");
 	else if (strcmp(action, "RunInstances") == 0)
 		ec2_run(p, b);
 	else if (strcmp(action, "DescribeInstances") == 0)
@@ -609,8 +586,7 @@ static void ec2_act(const char *action, const struct params *p, struct sbuf *b,
 	else if (strcmp(action, "RebootInstances") == 0 ||
 		 strcmp(action, "AuthorizeSecurityGroupIngress") == 0 ||
 		 strcmp(action, "ImportKeyPair") == 0 || strcmp(action, "CreateTags") == 0 ||
-		 strcmp(action, "DeleteTags") == 0 || strcmp(action, "DeleteSecurityGroup") == 0 ||
-		 strcmp(action, "DeleteKeyPair") == 0)
+		 strcmp(action, "DeleteTags") == 0 || strcmp(action, "DeleteKeyPair") == 0)
 		sbuf_adds(b, "<return>true</return>");
 	else
 		ec2_error(out, 400, "InvalidAction", "unknown action");
@@ -661,16 +637,7 @@ static const struct drv_ops *ops;
 
 static int abi_init(void)
 {
-	char path[512];
-	const char *out = getenv("BFS_OUT");
-
-	snprintf(path, sizeof(path), "%s/drivers/aws.so", out ? out : ".");
-	so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!so) {
-		fprintf(stderr, "cannot load %s: %s\n", path, dlerror());
-		return -1;
-	}
-	ops = dlsym(so, DRV_SYMBOL);
+	ops = drvtest_open("aws", &so);
 	srv = stub_start(ec2_handler, NULL, NULL, NULL);
 	return ops && srv ? 0 : -1;
 }
@@ -682,11 +649,6 @@ static int abi_clean(void)
 		dlclose(so);
 	params_release(&ec2.last);
 	return 0;
-}
-
-static struct drv_ctx ctx_ms(int ms)
-{
-	return (struct drv_ctx){ .deadline_ms = clock_mono_ms() + ms, .op_id = "test" };
 }
 
 static void *conn_with(const char *secret, const char *ssh_key)
@@ -711,6 +673,7 @@ static void test_exports(void)
 	CU_ASSERT_EQUAL(ops->abi_version, DRV_ABI_VERSION);
 	CU_ASSERT_EQUAL(ops->size, sizeof(struct drv_ops));
 	CU_ASSERT_STRING_EQUAL(ops->name, "aws");
+	CU_ASSERT_TRUE(ops->caps & DRV_CAP_CREDENTIAL);
 	CU_ASSERT_PTR_NOT_NULL(ops->connect);
 	CU_ASSERT_PTR_NOT_NULL(ops->health);
 	CU_ASSERT_PTR_NOT_NULL(ops->list_specs);
@@ -744,8 +707,17 @@ static void test_connect_errors(void)
 
 	CU_ASSERT_EQUAL(ops->connect(&cfg, &conn, &err), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err.message, "credential key 'secret_access_key' is missing");
+	/* No credential yet: the connection is made, every call is refused. */
 	cfg.credential = NULL;
-	CU_ASSERT_EQUAL(ops->connect(&cfg, &conn, &err), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(ops->connect(&cfg, &conn, &err), 0);
+	{
+		struct drv_ctx ctx = ctx_ms(1000);
+
+		CU_ASSERT_EQUAL(ops->health(conn, &ctx, &err), -EACCES);
+		CU_ASSERT_STRING_EQUAL(err.code, "MissingCredential");
+		ops->disconnect(conn);
+		conn = NULL;
+	}
 	cfg.credential = cred;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		json_t *s = json_loads(bad[i][0], 0, NULL);
@@ -805,7 +777,7 @@ static void test_create_idempotent(void)
 	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "ClientToken"), "g1-web-1-a1");
 	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "ImageId"), "ami-new");	/* newest by name */
 	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "SubnetId"), "subnet-b");	/* zone default */
-	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "SecurityGroupId.1"), "sg-9");
+	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "SecurityGroupId.1"), "sg-9");	/* not default */
 	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "Placement.AvailabilityZone"), "us-test-1a");
 	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "UserData"), "IyEvYmluL3NoCmVjaG8gaGkK");
 	CU_ASSERT_NSTRING_EQUAL(params_get(&ec2.last, "KeyName"), "baristafs-", 10);
@@ -820,7 +792,37 @@ static void test_create_idempotent(void)
 	CU_ASSERT_EQUAL(ec2.nvms, 1);
 	CU_ASSERT_EQUAL(ec2.nactions, creates + 1);
 	CU_ASSERT_STRING_EQUAL(ec2.actions[ec2.nactions - 1], "RunInstances");
+	/* An image by the short name the tree shows for a path-like EC2 name. */
+	req.image = "ubuntu-jammy-22.04-amd64-server-20231207";
+	req.client_token = "g1-web-1-a2";
+	CU_ASSERT_EQUAL(ops->create_vm(c, &ctx, &req, &again, &err), 0);
+	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "ImageId"), "ami-jammy");
 	CU_ASSERT_EQUAL(ec2.bad_sigs, 0);
+	ops->disconnect(c);
+}
+
+static void test_create_stale_network(void)
+{
+	void *c = conn_with(SECRET, NULL);
+	struct drv_vm_req req = { .name = "vm", .client_token = "t-stale", .spec = "t3.small",
+				  .image = "ami-1" };
+	struct drv_ctx ctx = ctx_ms(5000);
+	struct drv_error err = { 0 };
+	struct drv_vm vm;
+
+	ec2_reset();
+	CU_ASSERT_EQUAL_FATAL(ops->create_vm(c, &ctx, &req, &vm, &err), 0);
+	ec2.sg_exists = false;	/* someone deleted the connection's security group */
+	req.client_token = "t-stale-2";
+	CU_ASSERT_EQUAL(ops->create_vm(c, &ctx, &req, &vm, &err), -EIO);
+	CU_ASSERT_TRUE(err.retryable);
+	CU_ASSERT_STRING_EQUAL(err.code, "InvalidGroup.NotFound");
+	/* The retry finds no group, makes it again, and succeeds. */
+	memset(&err, 0, sizeof(err));
+	ec2.nactions = 0;
+	CU_ASSERT_EQUAL(ops->create_vm(c, &ctx, &req, &vm, &err), 0);
+	CU_ASSERT_STRING_EQUAL(ec2.actions[0], "DescribeVpcs");
+	CU_ASSERT_STRING_EQUAL(ec2.actions[ec2.nactions - 1], "RunInstances");
 	ops->disconnect(c);
 }
 
@@ -845,20 +847,6 @@ static void test_create_bad_requests(void)
 	CU_ASSERT_EQUAL(ops->create_vm(c, &ctx, &req, &vm, &err), -EINVAL);
 	CU_ASSERT_EQUAL(ec2.nactions, 0);	/* refused before any call */
 	ops->disconnect(c);
-}
-
-struct ids {
-	char id[8][128];
-	int n;
-};
-
-static int collect_id(void *arg, const struct drv_vm *vm)
-{
-	struct ids *ids = arg;
-
-	if (ids->n < 8)
-		snprintf(ids->id[ids->n++], sizeof(ids->id[0]), "%s", vm->csp_id);
-	return 0;
 }
 
 static void test_get_list_control(void)
@@ -975,9 +963,11 @@ static void test_cleanup(void)
 	ec2_reset();
 	ec2.sg_exists = true;
 	CU_ASSERT_EQUAL(ops->cleanup(c, &ctx, &err), 0);
+	/* sg-9 only: "default" is in the answer but carries no tag of ours. */
 	CU_ASSERT_EQUAL_FATAL(ec2.nactions, 3);
 	CU_ASSERT_STRING_EQUAL(ec2.actions[0], "DescribeSecurityGroups");
 	CU_ASSERT_STRING_EQUAL(ec2.actions[1], "DeleteSecurityGroup");
+	CU_ASSERT_STRING_EQUAL(ec2.deleted, "sg-9");
 	CU_ASSERT_STRING_EQUAL(ec2.actions[2], "DescribeKeyPairs");
 	ops->disconnect(c);
 }
@@ -987,6 +977,7 @@ static const struct cu_test abi_tests[] = {
 	{ "connect_errors", test_connect_errors },
 	{ "health", test_health },
 	{ "create_idempotent", test_create_idempotent },
+	{ "create_stale_network", test_create_stale_network },
 	{ "create_bad_requests", test_create_bad_requests },
 	{ "get_list_control", test_get_list_control },
 	{ "tag_vm", test_tag_vm },

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/clock.h"
+#include "tools/cloudtwin/twin_agents.h"
 #include "tools/cloudtwin/twin_config.h"
 #include "tools/cloudtwin/twin_server.h"
 
@@ -161,6 +162,7 @@ static int run(const struct options *o, json_t *conf)
 				       .max_body = o->max_body, .log = o->log };
 	struct sbuf err = SBUF_INIT;
 	struct twin_server *s;
+	struct twin_agents *agents = NULL;
 	int64_t t0 = clock_mono_ms();
 	sigset_t set;
 	int sig = 0, rc = 1;
@@ -175,7 +177,8 @@ static int run(const struct options *o, json_t *conf)
 	s = twin_server_new(&so, &err);
 	if (s && twin_server_add_ticker(s, 5000, malloc_tick, NULL))
 		sbuf_adds(&err, "out of memory");
-	if (!s || err.len || twin_server_start(s, &err)) {
+	if (!s || err.len || twin_agents_new(s, NULL, &agents, &err) ||
+	    twin_server_start(s, &err)) {
 		fprintf(stderr, "cloudtwin: %s\n", sbuf_str(&err));
 		goto out_free;
 	}
@@ -192,6 +195,9 @@ static int run(const struct options *o, json_t *conf)
 	fprintf(stderr, "cloudtwin: signal %d, stopping\n", sig);
 	rc = 0;
 out_free:
+	if (s)
+		twin_server_stop(s);
+	twin_agents_free(agents);	/* after the ticker's last run, before the server goes */
 	twin_server_free(s);
 	sbuf_release(&err);
 	return rc;
