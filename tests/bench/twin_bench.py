@@ -1,7 +1,7 @@
 """cloudtwin's figures: list-all-VMs rate at 10,000 VMs per dialect,
 resident memory per VM, start-up time with the 100 x 100 configuration.
 
-usage: twin_bench.py CLOUDTWIN [SECONDS]
+usage: twin_bench.py CLOUDTWIN [SECONDS]     (tests/bench/twin-bench.sh runs it)
 
 Every figure is measured from outside, as a client sees it: cloudtwin runs
 on 127.0.0.1 with free ports and is stopped by its pid.  The client is
