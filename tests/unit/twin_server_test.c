@@ -353,6 +353,7 @@ static void test_preload_and_hooks(void)
 {
 	struct call c;
 	json_t *vm;
+	char first_id[64];
 	int running = 0;
 	int64_t until = clock_mono_ms() + 5000;
 
@@ -370,12 +371,22 @@ static void test_preload_and_hooks(void)
 	while (__atomic_load_n(&ticks, __ATOMIC_SEQ_CST) < 2 && clock_mono_ms() < until)
 		clock_sleep_ms(10);
 	CU_ASSERT(__atomic_load_n(&ticks, __ATOMIC_SEQ_CST) >= 2);
+	/* a reset forgets the VMs made since and makes the preloaded ones again */
+	call(&c, "GET", "/_twin/clouds/a/inventory", NULL, NULL);
+	snprintf(first_id, sizeof(first_id), "%s", json_string_value(json_object_get(
+		json_array_get(json_object_get(c.json, "vms"), 0), "id")));
+	done(&c);
 	call(&c, "POST", "/_twin/clouds/a/reset", NULL, NULL);
 	CU_ASSERT_EQUAL(c.resp.status, 200);
 	done(&c);
 	running = 0;
 	twin_server_foreach_vm(srv, count_vm, &running);
-	CU_ASSERT_EQUAL(running, 0);
+	CU_ASSERT_EQUAL(running, 3);
+	call(&c, "GET", "/_twin/clouds/a/inventory", NULL, NULL);
+	vm = json_array_get(json_object_get(c.json, "vms"), 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(vm, "name")), "twin-00001");
+	CU_ASSERT_STRING_NOT_EQUAL(json_string_value(json_object_get(vm, "id")), first_id);
+	done(&c);
 }
 
 static const struct cu_test tests[] = {

@@ -64,6 +64,11 @@ const char *twin_server_https_url(const struct twin_server *s);
 const char *twin_server_ca_file(const struct twin_server *s);
 
 size_t twin_server_nclouds(const struct twin_server *s);
+/* Put a cloud back as it started: its VMs, resources, idempotency and
+ * nonce records forgotten, settings and stats as configured, the
+ * dialect's defaults and the preloaded VMs (with new ids) made again.
+ * Takes the cloud's lock.  0 or -errno with err. */
+int twin_server_reset_cloud(struct twin_server *s, struct twin_cloud *c, struct sbuf *err);
 struct twin_cloud *twin_server_cloud_at(const struct twin_server *s, size_t i);
 struct twin_cloud *twin_server_cloud(const struct twin_server *s, const char *name);
 
