@@ -6,6 +6,6 @@ rc=0
 for b in tests/bench/*-bench.sh; do
 	[ -f "$b" ] || continue
 	echo "=== $b"
-	sh "$b" || rc=1
+	bash "$b" || rc=1
 done
 exit $rc

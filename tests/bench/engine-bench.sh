@@ -9,7 +9,7 @@
 #  2. 1,000 VMs over 10 mock clouds, boot_ms 2000, concurrency that lets
 #     them all start together: time from writing the spec to `wait`.
 #
-# Usage: tests/bench/engine.sh [clouds] [vms-per-cloud]   (defaults 100 100)
+# Usage: tests/bench/engine-bench.sh [clouds] [vms-per-cloud]   (defaults 100 100)
 # Uses the optimised build ($BFS_OUT, default .).  Prints one line per figure.
 . "$(dirname "$0")/../lib.sh"
 export LC_ALL=C
