@@ -77,7 +77,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
 
-.PHONY: all tests check bench demo install uninstall clean fuzz
+.PHONY: all tests check bench demo demo-stop install uninstall clean fuzz
 .SECONDARY: # keep test objects between runs
 all: $(BARISTAFS) $(DRIVER_SOS) $(CLOUDTWIN) $(AGENT)
 tests: all $(UNIT_BINS) $(FUZZ_BINS)
@@ -139,8 +139,11 @@ check:
 bench: all
 	tests/bench/run-all.sh
 
-demo: all
+demo:
 	tools/demo.sh
+
+demo-stop:
+	tools/demo.sh stop
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DRIVERDIR) $(DESTDIR)$(MANDIR)/man1

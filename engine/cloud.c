@@ -201,6 +201,23 @@ int cloud_has_image(struct cloud *c, const char *image)
 	return 0;
 }
 
+/* The catalog's arch of a spec or image, "" when unknown (lock held). */
+const char *cloud_arch(struct cloud *c, const char *spec, const char *image)
+{
+	struct catitem *ci;
+
+	if (spec) {
+		ci = catalog_find(&c->specs, spec);
+		return ci ? ci->u.spec.arch : "";
+	}
+	ci = catalog_find(&c->images, image);
+	for (size_t i = 0; !ci && i < c->images.n; i++) {
+		if (strcmp(((struct catitem *)c->images.v[i])->u.image.id, image) == 0)
+			ci = (struct catitem *)c->images.v[i];
+	}
+	return ci ? ci->u.image.arch : "";
+}
+
 double cloud_price(struct cloud *c, const char *spec)
 {
 	struct catitem *ci = catalog_find(&c->specs, spec);

@@ -216,6 +216,9 @@ void cloud_vm_add(struct cloud *c, struct vm *v);
 void cloud_vm_del(struct cloud *c, struct vm *v);
 /* Poll this cloud soon (lock held). */
 void cloud_poll_soon(struct engine *e, struct cloud *c, int64_t delay_ms);
+/* The catalog's architecture of a spec (image NULL) or an image (spec
+ * NULL); "" when unknown (lock held). */
+const char *cloud_arch(struct cloud *c, const char *spec, const char *image);
 /* Price of a spec from the catalog, < 0 when unknown (lock held). */
 double cloud_price(struct cloud *c, const char *spec);
 /* Does the catalog know spec / image?  1 yes, 0 no, -1 catalog not loaded. */

@@ -340,6 +340,18 @@ static bool str_eq(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* A spec and an image the catalog knows must be of one architecture. */
+static int check_arch(struct cloud *c, const struct gspec_sub *s, struct sbuf *why)
+{
+	const char *sa = cloud_arch(c, s->spec, NULL), *ia = cloud_arch(c, NULL, s->image);
+
+	if (!sa[0] || !ia[0] || strcmp(sa, ia) == 0)
+		return 0;
+	sbuf_addf(why, "subgroup \"%s\": spec %s is %s but image %s is %s", s->name, s->spec, sa,
+		  s->image, ia);
+	return -EINVAL;
+}
+
 /* Does the cloud exist, have a driver, and know the spec and image? */
 static int check_sub_cloud(struct engine *e, const struct gspec_sub *s, struct sbuf *why)
 {
@@ -367,7 +379,7 @@ static int check_sub_cloud(struct engine *e, const struct gspec_sub *s, struct s
 			  s->name, s->cloud, s->image, s->cloud);
 		return -EINVAL;
 	}
-	return 0;
+	return check_arch(c, s, why);
 }
 
 /* Live VMs of subgroup sub, highest index first, into out (caller frees). */

@@ -111,6 +111,8 @@ fails 'Invalid argument' bash -c "$(declare -f spec); spec 2 1 front | sed 's/m1
 contains 'no spec "m1.tiny"' "$(cat "$G/error")"
 fails 'Invalid argument' bash -c "$(declare -f spec); spec 2 1 front | sed 's/ubuntu-22.04/windows/' > '$G/spec'"
 contains 'no image "windows"' "$(cat "$G/error")"
+fails 'Invalid argument' bash -c "$(declare -f spec); spec 2 1 front | sed 's/m1.small/a1.large/' > '$G/spec'"
+contains 'spec a1.large is arm64 but image ubuntu-22.04 is x86_64' "$(cat "$G/error")"
 fails 'Invalid argument' bash -c "$(declare -f spec); spec -1 1 front > '$G/spec'"
 fails 'Invalid argument' bash -c "$(declare -f spec); spec 100000000 1 front > '$G/spec'"
 eq "Partial-Running:3 (R:3/6)" "$(cat "$G/status")" "refused specs changed nothing"
