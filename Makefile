@@ -108,7 +108,7 @@ $(OUT)/drivers/$(1).so: $(call obj,$(wildcard drivers/$(1)/*.c)) $(LIBDRV) $(LIB
 endef
 $(foreach d,$(DRIVER_NAMES),$(eval $(call driver_rule,$(d))))
 
-$(OUT)/tools/cloudtwin/cloudtwin: $(call obj,tools/cloudtwin/main.c) $(LIBTWIN) $(LIBDRV) $(LIBBFS)
+$(OUT)/tools/cloudtwin/cloudtwin: $(call obj,tools/cloudtwin/main.c) $(LIBTWIN) $(LIBMONITOR) $(LIBDRV) $(LIBBFS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -117,7 +117,7 @@ $(OUT)/monitor/barista-agent: $(call obj,$(AGENT_SRCS)) $(LIBMONITOR) $(LIBBFS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests and fuzz replays link every library; the linker keeps what is used.
-TEST_LIBS = $(LIBENGINE) $(LIBMONITOR) $(LIBTWIN) $(LIBDRV) $(LIBBFS)
+TEST_LIBS = $(LIBENGINE) $(LIBTWIN) $(LIBMONITOR) $(LIBDRV) $(LIBBFS)
 $(BUILD)/tests/%_test: $(OBJ)/tests/unit/%_test.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(LDLIBS) -lcunit

@@ -267,7 +267,8 @@ int vm_load(struct engine *e, struct group *g, const char *name, json_t *rec)
 	vmmon_open_token(e, v, json_string_value(json_object_get(rec, "agent_token")));
 	if (!v->agent_token)
 		eng_dirty(e, "vm/%s/%s", g->o.name, v->o.name);	/* a record from before tokens */
-	vmmon_vm_add(e, v);
+	if (v->status != DRV_VM_TERMINATED)
+		vmmon_vm_add(e, v);
 	return 0;
 }
 
@@ -304,6 +305,7 @@ void vm_set_status(struct engine *e, struct vm *v, enum drv_vm_status s)
 
 		if (c)
 			cloud_vm_del(c, v);
+		vmmon_vm_remove(e, v); /* its agent's token stops working */
 	}
 	eng_event(e, g, "groups/%s/vms/%s %s -> %s", g->o.name, v->o.name, vmstat_name(old),
 		  vmstat_name(s));

@@ -121,4 +121,11 @@ grep -q "^app_requests{vm=\"shop/shop-1\",route=\"/x\"} 5$" "$TMP/prom" || fail 
 grep -q "^mem_total{vm=\"shop/shop-1\"} $total$" "$TMP/prom" || fail "mem_total not scraped"
 grep -q '^# TYPE mem_total gauge$' "$TMP/prom" || fail "no TYPE line"
 grep -q 'barista-agent: pushing to http://' "$TMP/agent.log" || fail "agent log"
+
+# --- a terminated VM's token stops working ---------------------------------------------------------
+echo terminate >"$MNT/groups/shop/ctl"
+cat "$MNT/groups/shop/wait" >/dev/null
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' -H "Authorization: Token $token" \
+	--data-binary 'app requests=1i' "http://$COLLECTOR/write")
+eq 401 "$code" "the token of a terminated VM"
 exit $FAILS

@@ -92,6 +92,32 @@ rm -rf "$STATE/store" && cp -a "$TMP/store.good" "$STATE/store"
 bfs_mount
 eq "Running:3 (R:3/3)" "$(cat "$MNT/groups/g/status")" "restored store"
 
+# --- auto_unmount: a killed mount does not stay behind -------------------------------------------
+bfs_unmount
+bfs_mount auto_unmount
+kill -9 "$BFS_PID"; wait "$BFS_PID" 2>/dev/null; BFS_PID=
+wait_for 10 bash -c "! mountpoint -q '$MNT'" || { fail "auto_unmount left the mount"; fusermount3 -uz "$MNT"; }
+
+# --- uid= and gid=: the top of the tree; objects belong to who made them ------------------------
+bfs_mount uid=4242,gid=4343
+eq "4242:4343" "$(stat -c %u:%g "$MNT")" "owner of the root"
+eq "4242:4343" "$(stat -c %u:%g "$MNT/groups")" "owner of groups/"
+eq "$(id -u):$(id -g)" "$(stat -c %u:%g "$MNT/groups/g")" "a group belongs to who made it"
+ok mkdir "$MNT/groups/mine"
+eq "$(id -u):$(id -g)" "$(stat -c %u:%g "$MNT/groups/mine/status")" "its files too"
+ok rmdir "$MNT/groups/mine"
+bfs_unmount
+
+# --- -d: requests are logged, in the foreground ---------------------------------------------------
+: >"$TMP/baristafs.log"
+"$BARISTAFS" -d -o "state=$STATE" "$MNT" >>"$TMP/baristafs.log" 2>&1 &
+BFS_PID=$!
+wait_for 20 mountpoint -q "$MNT" || fail "-d did not mount"
+ok cat "$MNT/version"
+grep -q 'opcode: LOOKUP' "$TMP/baristafs.log" || fail "-d logs no requests"
+bfs_unmount
+bfs_mount
+
 # --- -o ro: everything readable, nothing writable ----------------------------------------------
 bfs_unmount
 bfs_mount ro

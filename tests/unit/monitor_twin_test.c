@@ -45,20 +45,20 @@ static void test_parse_line(void)
 	static const char ud[] = "#!/bin/sh\n# >>> baristafs-agent\n"
 		"# baristafs-agent collector=http://10.0.0.5:8428 token=abc-123 interval=7 vm=g/web-1\n"
 		"echo hi\n";
-	struct twin_agent_conf c;
+	struct userdata_agent c;
 
-	CU_ASSERT_EQUAL(twin_agents_parse(ud, strlen(ud), &c), 0);
+	CU_ASSERT_EQUAL(userdata_parse(ud, strlen(ud), &c), 0);
 	CU_ASSERT_STRING_EQUAL(c.collector, "http://10.0.0.5:8428");
 	CU_ASSERT_STRING_EQUAL(c.token, "abc-123");
 	CU_ASSERT_STRING_EQUAL(c.vm, "g/web-1");
 	CU_ASSERT_EQUAL(c.interval_s, 7);
-	CU_ASSERT_EQUAL(twin_agents_parse("#!/bin/sh\necho\n", 15, &c), -ENOENT);
-	CU_ASSERT_EQUAL(twin_agents_parse(NULL, 0, &c), -ENOENT);
-	CU_ASSERT_EQUAL(twin_agents_parse("# baristafs-agent token=x\n", 26, &c), -EINVAL);
-	CU_ASSERT_EQUAL(twin_agents_parse("# baristafs-agent collector=http://x token=y interval=0\n",
+	CU_ASSERT_EQUAL(userdata_parse("#!/bin/sh\necho\n", 15, &c), -ENOENT);
+	CU_ASSERT_EQUAL(userdata_parse(NULL, 0, &c), -ENOENT);
+	CU_ASSERT_EQUAL(userdata_parse("# baristafs-agent token=x\n", 26, &c), -EINVAL);
+	CU_ASSERT_EQUAL(userdata_parse("# baristafs-agent collector=http://x token=y interval=0\n",
 					  56, &c), -EINVAL);
 	/* Not at the start of a line: not the agent line. */
-	CU_ASSERT_EQUAL(twin_agents_parse("echo # baristafs-agent collector=http://x token=y\n", 50,
+	CU_ASSERT_EQUAL(userdata_parse("echo # baristafs-agent collector=http://x token=y\n", 50,
 					  &c), -ENOENT);
 }
 

@@ -25,7 +25,6 @@
 #include "lib/clock.h"
 #include "tools/cloudtwin/twin_map.h"
 
-#define LINE_PREFIX "# baristafs-agent "
 #define DEFAULT_CONNECTIONS 16
 #define DEFAULT_MAX_QUEUE 20000
 #define DEFAULT_TICK_MS 500
@@ -34,7 +33,7 @@
 /* One VM as the ticker sees it. */
 struct vm_agent {
 	bool has_agent;			/* user-data carries the line */
-	struct twin_agent_conf conf;
+	struct userdata_agent conf;
 	int64_t next_ms;		/* monotonic; 0 until it runs */
 	uint64_t gen;			/* last tick that saw it */
 };
@@ -62,67 +61,6 @@ struct twin_agents {
 	size_t agents;
 	uint64_t ok, failed, dropped;
 };
-
-/* ---- the agent line ------------------------------------------------------------ */
-
-static int set_kv(struct twin_agent_conf *c, const char *kv, size_t n)
-{
-	static const struct {
-		const char *key;
-		size_t off, cap;
-	} keys[] = {
-		{ "collector", offsetof(struct twin_agent_conf, collector), sizeof(c->collector) },
-		{ "token", offsetof(struct twin_agent_conf, token), sizeof(c->token) },
-		{ "vm", offsetof(struct twin_agent_conf, vm), sizeof(c->vm) },
-	};
-	const char *eq = memchr(kv, '=', n);
-	size_t klen = eq ? (size_t)(eq - kv) : 0, vlen = eq ? n - klen - 1 : 0;
-
-	if (!eq)
-		return 0;
-	if (klen == 8 && memcmp(kv, "interval", 8) == 0) {
-		c->interval_s = (int)strtol(eq + 1, NULL, 10);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (strlen(keys[i].key) != klen || memcmp(kv, keys[i].key, klen) != 0)
-			continue;
-		if (vlen >= keys[i].cap)
-			return -EINVAL;
-		memcpy((char *)c + keys[i].off, eq + 1, vlen);
-		((char *)c + keys[i].off)[vlen] = '\0';
-	}
-	return 0;
-}
-
-int twin_agents_parse(const char *ud, size_t len, struct twin_agent_conf *out)
-{
-	const size_t plen = strlen(LINE_PREFIX);
-	const char *p = NULL, *end = ud + len;
-
-	memset(out, 0, sizeof(*out));
-	out->interval_s = 5;	/* when the line does not say */
-	for (size_t i = 0; ud && i + plen <= len && !p; i++) {
-		if ((i == 0 || ud[i - 1] == '\n') && memcmp(ud + i, LINE_PREFIX, plen) == 0)
-			p = ud + i + plen;
-	}
-	if (!p)
-		return -ENOENT;
-	while (p < end && *p != '\n') {
-		const char *w = p;
-
-		while (p < end && *p != ' ' && *p != '\n')
-			p++;
-		if (set_kv(out, w, (size_t)(p - w)))
-			return -EINVAL;
-		while (p < end && *p == ' ')
-			p++;
-	}
-	if (strncmp(out->collector, "http", 4) != 0 || !out->token[0] || out->interval_s < 1 ||
-	    out->interval_s > 86400)
-		return -EINVAL;
-	return 0;
-}
 
 /* ---- the load model ------------------------------------------------------------- */
 
@@ -197,7 +135,7 @@ static void push_free(struct push *p)
 	free(p);
 }
 
-static struct push *push_new(const struct twin_agent_conf *c, const struct twin_cloud *cloud,
+static struct push *push_new(const struct userdata_agent *c, const struct twin_cloud *cloud,
 			     const struct twin_vm *vm, int64_t wall_ms)
 {
 	struct push *p = calloc(1, sizeof(*p));
@@ -276,7 +214,7 @@ static struct vm_agent *state_of(struct twin_agents *a, const struct twin_cloud 
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
-	st->has_agent = twin_agents_parse(vm->user_data, vm->user_data_len, &st->conf) == 0;
+	st->has_agent = userdata_parse(vm->user_data, vm->user_data_len, &st->conf) == 0;
 	if (twin_map_put(&a->vms, key, st, NULL)) {
 		free(st);
 		return NULL;

@@ -26,20 +26,9 @@
 #include <stdint.h>
 
 #include "lib/sbuf.h"
+#include "monitor/userdata.h"
 #include "tools/cloudtwin/twin_cloud.h"
 #include "tools/cloudtwin/twin_server.h"
-
-/* The agent line of a VM's user-data. */
-struct twin_agent_conf {
-	char collector[256];
-	char token[160];
-	char vm[256];
-	int interval_s;
-};
-
-/* Find the line in user-data and parse it.  0, -ENOENT (no line) or
- * -EINVAL (no collector or token, or a bad interval). */
-int twin_agents_parse(const char *user_data, size_t len, struct twin_agent_conf *out);
 
 /* The five lines one simulated agent pushes at wall time now_ms: VM
  * number seq of cloud index `cloud`, its spec (may be NULL).  Appends to out. */
