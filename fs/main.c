@@ -102,10 +102,16 @@ static void usage(const char *prog)
 	       "  -o allow_other,ro,auto_unmount   as FUSE users expect\n", prog);
 }
 
-/* The build tree's drivers when run from it, else the installed ones. */
+/*
+ * Where the drivers are: next to the program in the build tree
+ * (<dir>/drivers), beside an installed program (<prefix>/bin/baristafs →
+ * <prefix>/lib/baristafs/drivers, whatever the prefix), else the directory
+ * configured at build time.
+ */
 static char *default_drivers(void)
 {
-	char exe[PATH_MAX], path[PATH_MAX + 32];
+	static const char *const rel[] = { "drivers", "../lib/baristafs/drivers" };
+	char exe[PATH_MAX], path[PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 	struct stat st;
@@ -113,11 +119,12 @@ static char *default_drivers(void)
 	if (n > 0) {
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
-		if (slash) {
+		if (slash)
 			*slash = '\0';
-			snprintf(path, sizeof(path), "%s/drivers/mock.so", exe);
+		for (size_t i = 0; slash && i < sizeof(rel) / sizeof(rel[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s/mock.so", exe, rel[i]);
 			if (stat(path, &st) == 0) {
-				snprintf(path, sizeof(path), "%s/drivers", exe);
+				snprintf(path, sizeof(path), "%s/%s", exe, rel[i]);
 				return strdup(path);
 			}
 		}
