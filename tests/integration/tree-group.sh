@@ -133,14 +133,29 @@ os.read(fd, 100)
 p = select.poll(); p.register(fd, select.POLLIN | select.POLLPRI)
 t0 = time.time()
 ev = p.poll(10000)
-print("woke" if ev else "timeout", file=sys.stdout)
+print("woke %.3f" % time.time() if ev else "timeout", file=sys.stdout)
 EOF
 pollpid=$!
+python3 - "$G/events" >"$TMP/poll-events" 2>&1 <<'EOF2' &
+import os, select, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+while os.read(fd, 65536):
+    pass  # read to the end: poll now waits for what comes next
+import time
+p = select.poll(); p.register(fd, select.POLLIN)
+print("woke %.3f" % time.time() if p.poll(10000) else "timeout")
+EOF2
+pollevpid=$!
 sleep 1
+t_term=$(date +%s.%N)
 ok bash -c "echo terminate > '$G/ctl'"
 eq "Terminated:6 (R:0/6)" "$(cat "$G/wait")"
-wait "$pollpid"
-eq woke "$(cat "$TMP/poll")" "poll() on status"
+wait "$pollpid" "$pollevpid"
+for f in poll poll-events; do # each poll() slept until the terminate changed something
+	read -r word when <"$TMP/$f"
+	eq woke "$word" "$f"
+	awk -v w="$when" -v t="$t_term" 'BEGIN { exit !(w >= t) }' || fail "$f woke before the change"
+done
 wait_for 5 grep -q 'web-1 Terminating -> Terminated' "$TMP/tail" || fail "tail -f saw: $(cat "$TMP/tail")"
 kill "$tailpid" 2>/dev/null
 wait "$tailpid" 2>/dev/null
