@@ -8,7 +8,11 @@ export LC_ALL=C
 bfs_mount
 
 # --- throttled, retries exhausted: EAGAIN ------------------------------------------------
-ok mock_cloud slow '"rate":1,"burst":1,"retries":0,"boot_ms":200,"seed":1'
+# Connect with the engine's retries (health and catalog share the one token a
+# second), then take the retries away for the creates.
+ok mock_cloud slow '"rate":1,"burst":1,"boot_ms":200,"seed":1'
+wait_for 15 test -e "$MNT/clouds/slow/specs/m1.small" || fail "slow: no catalog"
+ok bash -c "echo '{\"driver\":\"mock\",\"region\":\"r1\",\"rate\":1,\"burst\":1,\"boot_ms\":200,\"seed\":1,\"retries\":0}' > '$MNT/clouds/slow/spec'"
 ok mkdir "$MNT/groups/t"
 sleep 1.1 # let the mock's bucket refill after the health and catalog calls
 ok bash -c "echo '{\"count\":4,\"cloud\":\"slow\",\"spec\":\"m1.small\",\"image\":\"debian-12\"}' > '$MNT/groups/t/spec'"
