@@ -381,40 +381,66 @@ out_report:
 	return rc ? 1 : 0;
 }
 
+/*
+ * Parse and check the command line.  1: done (help or version printed),
+ * 0: go on, -1: an error, already reported.
+ */
+static int parse_args(struct fuse_args *args, struct options *o, struct fuse_cmdline_opts *co,
+		      const char *prog)
+{
+	struct sbuf err = SBUF_INIT;
+	int rc = -1;
+
+	if (fuse_opt_parse(args, o, bfs_opts, NULL) != 0)
+		return -1;
+	if (o->show_help || o->show_version) {
+		if (o->show_help)
+			usage(prog);
+		else
+			printf("baristafs %s (driver ABI %d)\n", BFS_VERSION, DRV_ABI_VERSION);
+		return 1;
+	}
+	if (fuse_parse_cmdline(args, co) != 0)
+		return -1; /* libfuse said why */
+	if (!co->mountpoint)
+		fprintf(stderr, "usage: %s [options] MOUNTPOINT (see --help)\n", prog);
+	else if (o->wait_timeout <= 0 || o->attr_timeout < 0 || o->entry_timeout < 0 ||
+		 o->workers < 0)
+		fprintf(stderr, "baristafs: wait_timeout must be > 0; timeouts and workers >= 0\n");
+	else if (check_mountpoint(co->mountpoint, &err) != 0)
+		fprintf(stderr, "baristafs: %s\n", err.buf);
+	else
+		rc = 0;
+	sbuf_release(&err);
+	return rc;
+}
+
+static void options_release(struct options *o)
+{
+	free(o->state);
+	free(o->drivers);
+	free(o->store);
+	free(o->collector);
+	free(o->collector_url);
+	free(o->metrics_retention);
+	free(o->jit_age);
+	free(o->agent_binary);
+}
+
 int main(int argc, char **argv)
 {
-	/* The model is guarded by one lock: many malloc arenas buy no speed,
-	 * only memory scattered over per-thread heaps. */
-	mallopt(M_ARENA_MAX, 2);
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = { .wait_timeout = 600, .attr_timeout = 1.0, .entry_timeout = 60.0,
 			     .uid = -1, .gid = -1 };
 	struct fuse_cmdline_opts co = { 0 };
-	struct sbuf err = SBUF_INIT;
-	int status_fd = -1, rc = 1;
+	int status_fd = -1, status = 1, rc;
 
-	if (fuse_opt_parse(&args, &o, bfs_opts, NULL) != 0)
-		goto out;
-	if (o.show_help || o.show_version) {
-		if (o.show_help)
-			usage(argv[0]);
-		else
-			printf("baristafs %s (driver ABI %d)\n", BFS_VERSION, DRV_ABI_VERSION);
-		rc = 0;
-		goto out;
-	}
-	if (fuse_parse_cmdline(&args, &co) != 0)
-		goto out; /* libfuse said why */
-	if (!co.mountpoint) {
-		fprintf(stderr, "usage: %s [options] MOUNTPOINT (see --help)\n", argv[0]);
-		goto out;
-	}
-	if (o.wait_timeout <= 0 || o.attr_timeout < 0 || o.entry_timeout < 0 || o.workers < 0) {
-		fprintf(stderr, "baristafs: wait_timeout must be > 0; timeouts and workers >= 0\n");
-		goto out;
-	}
-	if (check_mountpoint(co.mountpoint, &err) != 0) {
-		fprintf(stderr, "baristafs: %s\n", err.buf);
+	/* The model is guarded by one lock: many malloc arenas buy no speed,
+	 * only memory scattered over per-thread heaps. */
+	mallopt(M_ARENA_MAX, 2);
+	rc = parse_args(&args, &o, &co, argv[0]);
+	if (rc) {
+		status = rc > 0 ? 0 : 1; /* help and version are a success */
 		goto out;
 	}
 	if (!o.state)
@@ -431,18 +457,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	rc = mount_and_run(&args, &co, &o, status_fd);
+	status = mount_and_run(&args, &co, &o, status_fd);
 out:
 	free(co.mountpoint);
 	fuse_opt_free_args(&args);
-	free(o.state);
-	free(o.drivers);
-	free(o.store);
-	free(o.collector);
-	free(o.collector_url);
-	free(o.metrics_retention);
-	free(o.jit_age);
-	free(o.agent_binary);
-	sbuf_release(&err);
-	return rc;
+	options_release(&o);
+	return status;
 }
