@@ -1,0 +1,200 @@
+/*
+ * bearer.c - cached access tokens with single-flight refresh; see bearer.h.
+ *
+ * `lock` guards the cached token; `refresh` (struct flight) makes sure one
+ * fetch runs at a time and that the callers who wanted a token meanwhile
+ * wait for that fetch and share its outcome.  The two locks never nest:
+ * the fetch runs with neither held.
+ */
+#include "drivers/common/bearer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/common/flight.h"
+#include "lib/clock.h"
+
+#define BEARER_DEFAULT_MARGIN_MS (5 * 60 * 1000)
+#define BEARER_UNKNOWN_TTL_MS (60 * 60 * 1000)
+#define BEARER_MAX_HEADERS 24
+
+struct bearer {
+	bearer_fetch_fn fetch;
+	void *arg;
+	char *header;
+	char *scheme;
+	int64_t margin_ms;
+	int64_t (*now_ms)(void);
+	struct flight refresh;
+
+	pthread_mutex_t lock;	/* guards token, fetched_ms, expires_ms, gen */
+	char *token;		/* NULL when none */
+	int64_t fetched_ms, expires_ms;
+	unsigned gen;		/* generation of `token` */
+};
+
+int bearer_new(const struct bearer_opts *opts, struct bearer **out)
+{
+	struct bearer *b;
+
+	if (!opts || !opts->fetch || !opts->header)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->header = strdup(opts->header);
+	b->scheme = opts->scheme ? strdup(opts->scheme) : NULL;
+	if (!b->header || (opts->scheme && !b->scheme)) {
+		free(b->header);
+		free(b->scheme);
+		free(b);
+		return -ENOMEM;
+	}
+	b->fetch = opts->fetch;
+	b->arg = opts->arg;
+	b->margin_ms = opts->margin_ms > 0 ? opts->margin_ms : BEARER_DEFAULT_MARGIN_MS;
+	b->now_ms = opts->now_ms ? opts->now_ms : clock_wall_ms;
+	pthread_mutex_init(&b->lock, NULL);
+	flight_init(&b->refresh);
+	*out = b;
+	return 0;
+}
+
+void bearer_free(struct bearer *b)
+{
+	if (!b)
+		return;
+	flight_release(&b->refresh);
+	pthread_mutex_destroy(&b->lock);
+	free(b->token);
+	free(b->header);
+	free(b->scheme);
+	free(b);
+}
+
+/* Is the cached token good for a while yet?  Called under lock. */
+static bool bearer_usable(const struct bearer *b)
+{
+	int64_t margin = b->margin_ms;
+
+	if (!b->token)
+		return false;
+	if ((b->expires_ms - b->fetched_ms) / 5 < margin)
+		margin = (b->expires_ms - b->fetched_ms) / 5;
+	return b->now_ms() < b->expires_ms - margin;
+}
+
+/* Copy the cached token if it is usable: 1 copied, 0 none, -ENOMEM. */
+static int bearer_take(struct bearer *b, char **token, unsigned *gen)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&b->lock);
+	if (bearer_usable(b)) {
+		*token = strdup(b->token);
+		rc = *token ? 1 : -ENOMEM;
+		if (gen)
+			*gen = b->gen;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+/* The flight: fetch a token and cache it. */
+static int bearer_refresh(void *arg, const struct drv_ctx *ctx, struct drv_error *err)
+{
+	struct bearer *b = arg;
+	struct bearer_token t = { 0 };
+	int rc = b->fetch(b->arg, ctx, &t, err);
+
+	if (rc == 0 && !t.value)
+		rc = drv_fail(err, EIO, "BadToken", "the token service answered no token");
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&b->lock);
+	free(b->token);
+	b->token = t.value;
+	b->fetched_ms = b->now_ms();
+	b->expires_ms = t.expires_ms ? t.expires_ms : b->fetched_ms + BEARER_UNKNOWN_TTL_MS;
+	b->gen++;
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
+int bearer_get(struct bearer *b, const struct drv_ctx *ctx, char **token, unsigned *gen,
+	       struct drv_error *err)
+{
+	int rc;
+
+	*token = NULL;
+	for (int round = 0; round < 2; round++) {
+		rc = bearer_take(b, token, gen);
+		if (rc)
+			return rc < 0 ? rc : 0;
+		rc = flight_run(&b->refresh, ctx, bearer_refresh, b, err);
+		if (rc)
+			return rc;
+	}
+	/* A token that is unusable the moment it arrives: the clock or the cloud is off. */
+	return drv_fail(err, EIO, "BadToken", "the token service answered an expired token");
+}
+
+void bearer_invalidate(struct bearer *b, unsigned gen)
+{
+	pthread_mutex_lock(&b->lock);
+	if (b->token && b->gen == gen) {
+		free(b->token);
+		b->token = NULL;
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* One request with the token in the cache's header, by ctx's deadline. */
+static int bearer_send(struct bearer *b, struct http_client *http, const struct drv_ctx *ctx,
+		       const struct http_request *req, const char *token,
+		       struct http_response *resp, struct drv_error *err)
+{
+	struct http_header hdrs[BEARER_MAX_HEADERS];
+	struct http_request r = *req;
+	char *value = NULL;
+	int rc;
+
+	if (req->nheaders >= BEARER_MAX_HEADERS)
+		return drv_fail(err, EINVAL, "BadRequest", "too many request headers");
+	if (b->scheme && asprintf(&value, "%s %s", b->scheme, token) < 0)
+		return -ENOMEM;
+	memcpy(hdrs, req->headers, req->nheaders * sizeof(hdrs[0]));
+	hdrs[req->nheaders].name = b->header;
+	hdrs[req->nheaders].value = value ? value : token;
+	r.headers = hdrs;
+	r.nheaders = req->nheaders + 1;
+	if (ctx)
+		r.deadline_ms = ctx->deadline_ms;
+	rc = http_do(http, &r, resp, err);
+	free(value);
+	return rc;
+}
+
+int bearer_do(struct bearer *b, struct http_client *http, const struct drv_ctx *ctx,
+	      const struct http_request *req, struct http_response *resp, struct drv_error *err)
+{
+	char *token;
+	unsigned gen;
+	int rc;
+
+	for (int attempt = 0;; attempt++) {
+		rc = bearer_get(b, ctx, &token, &gen, err);
+		if (rc)
+			return rc;
+		rc = bearer_send(b, http, ctx, req, token, resp, err);
+		free(token);
+		if (rc || resp->status != 401 || attempt > 0)
+			return rc;
+		bearer_invalidate(b, gen);
+		http_response_release(resp);
+	}
+}
