@@ -23,6 +23,7 @@
 #define BEARER_MAX_HEADERS 24
 
 struct bearer {
+	struct http_client *http;
 	bearer_fetch_fn fetch;
 	void *arg;
 	char *header;
@@ -37,22 +38,30 @@ struct bearer {
 	unsigned gen;		/* generation of `token` */
 };
 
-int bearer_new(const struct bearer_opts *opts, struct bearer **out)
+int bearer_new(const struct bearer_opts *opts, struct bearer **out, struct drv_error *err)
 {
+	struct http_client_opts ho = { .ca_file = opts ? opts->ca_file : NULL };
 	struct bearer *b;
+	int rc;
 
 	if (!opts || !opts->fetch || !opts->header)
-		return -EINVAL;
+		return drv_fail(err, EINVAL, "BadOptions", "a token cache needs a fetch and a header");
+	if (ho.ca_file && !*ho.ca_file)
+		ho.ca_file = NULL;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
+	rc = http_client_new(&ho, &b->http, err);
 	b->header = strdup(opts->header);
 	b->scheme = opts->scheme ? strdup(opts->scheme) : NULL;
-	if (!b->header || (opts->scheme && !b->scheme)) {
+	if (rc == 0 && (!b->header || (opts->scheme && !b->scheme)))
+		rc = -ENOMEM;
+	if (rc) {
+		http_client_free(b->http);
 		free(b->header);
 		free(b->scheme);
 		free(b);
-		return -ENOMEM;
+		return rc;
 	}
 	b->fetch = opts->fetch;
 	b->arg = opts->arg;
@@ -70,10 +79,16 @@ void bearer_free(struct bearer *b)
 		return;
 	flight_release(&b->refresh);
 	pthread_mutex_destroy(&b->lock);
+	http_client_free(b->http);
 	free(b->token);
 	free(b->header);
 	free(b->scheme);
 	free(b);
+}
+
+struct http_client *bearer_http(const struct bearer *b)
+{
+	return b->http;
 }
 
 /* Is the cached token good for a while yet?  Called under lock. */
@@ -154,9 +169,8 @@ void bearer_invalidate(struct bearer *b, unsigned gen)
 }
 
 /* One request with the token in the cache's header, by ctx's deadline. */
-static int bearer_send(struct bearer *b, struct http_client *http, const struct drv_ctx *ctx,
-		       const struct http_request *req, const char *token,
-		       struct http_response *resp, struct drv_error *err)
+static int bearer_send(struct bearer *b, const struct drv_ctx *ctx, const struct http_request *req,
+		       const char *token, struct http_response *resp, struct drv_error *err)
 {
 	struct http_header hdrs[BEARER_MAX_HEADERS];
 	struct http_request r = *req;
@@ -174,13 +188,13 @@ static int bearer_send(struct bearer *b, struct http_client *http, const struct 
 	r.nheaders = req->nheaders + 1;
 	if (ctx)
 		r.deadline_ms = ctx->deadline_ms;
-	rc = http_do(http, &r, resp, err);
+	rc = http_do(b->http, &r, resp, err);
 	free(value);
 	return rc;
 }
 
-int bearer_do(struct bearer *b, struct http_client *http, const struct drv_ctx *ctx,
-	      const struct http_request *req, struct http_response *resp, struct drv_error *err)
+int bearer_do(struct bearer *b, const struct drv_ctx *ctx, const struct http_request *req,
+	      struct http_response *resp, struct drv_error *err)
 {
 	char *token;
 	unsigned gen;
@@ -190,11 +204,78 @@ int bearer_do(struct bearer *b, struct http_client *http, const struct drv_ctx *
 		rc = bearer_get(b, ctx, &token, &gen, err);
 		if (rc)
 			return rc;
-		rc = bearer_send(b, http, ctx, req, token, resp, err);
+		rc = bearer_send(b, ctx, req, token, resp, err);
 		free(token);
 		if (rc || resp->status != 401 || attempt > 0)
 			return rc;
 		bearer_invalidate(b, gen);
 		http_response_release(resp);
 	}
+}
+
+/* ---- JSON calls ---------------------------------------------------------- */
+
+static const char *const bearer_request_ids[] = {
+	"x-ms-request-id", "X-Openstack-Request-Id", "X-Compute-Request-Id",
+};
+
+static int bearer_failed(const struct http_response *resp, bearer_error_fn map,
+			 struct drv_error *err)
+{
+	struct drv_error mine = { 0 };
+	int rc;
+
+	if (!err)
+		err = &mine;
+	rc = map((int)resp->status, resp->body.buf, resp->body.len, err);
+	if (!err->retry_after_ms)
+		err->retry_after_ms = http_retry_after_ms(resp);
+	for (size_t i = 0; !err->request_id[0] && i < 3; i++) {
+		const char *id = http_response_header(resp, bearer_request_ids[i]);
+
+		if (id)
+			snprintf(err->request_id, sizeof(err->request_id), "%s", id);
+	}
+	return rc;
+}
+
+static int bearer_parse(const struct http_response *resp, json_t **out, struct drv_error *err)
+{
+	if (!out || resp->body.len == 0)
+		return 0;
+	*out = json_loadb(resp->body.buf, resp->body.len, 0, NULL);
+	if (!*out)
+		return drv_fail(err, EIO, "BadAnswer", "the cloud answered JSON that does not parse");
+	return 0;
+}
+
+int bearer_json(struct bearer *b, const struct drv_ctx *ctx, const char *method, const char *url,
+		const json_t *body, bearer_error_fn map, struct http_response *resp, json_t **out,
+		struct drv_error *err)
+{
+	static const struct http_header hdrs[] = {
+		{ "Accept", "application/json" }, { "Content-Type", "application/json" },
+	};
+	struct http_response own = HTTP_RESPONSE_INIT;
+	struct http_request req = { .method = method, .url = url, .headers = hdrs,
+				    .nheaders = body ? 2 : 1 };
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (body && !text)
+		return -ENOMEM;
+	if (!resp)
+		resp = &own;
+	req.body = text;
+	req.body_len = text ? strlen(text) : 0;
+	rc = bearer_do(b, ctx, &req, resp, err);
+	if (rc == 0 && resp->status >= 300)
+		rc = bearer_failed(resp, map, err);
+	else if (rc == 0)
+		rc = bearer_parse(resp, out, err);
+	http_response_release(&own);
+	free(text);
+	return rc;
 }

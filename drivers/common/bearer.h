@@ -27,6 +27,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "drivers/common/http.h"
 #include "drivers/driver.h"
 
@@ -49,16 +51,23 @@ typedef int (*bearer_fetch_fn)(void *arg, const struct drv_ctx *ctx, struct bear
 struct bearer_opts {
 	bearer_fetch_fn fetch;
 	void *arg;		/* passed to fetch; borrowed for the cache's life */
+	const char *ca_file;	/* NULL or "": the system's CAs only (http.h) */
 	const char *header;	/* "Authorization" or "X-Auth-Token" (copied) */
 	const char *scheme;	/* "Bearer", or NULL: the header carries the bare token */
 	int64_t margin_ms;	/* 0: 5 minutes */
 	int64_t (*now_ms)(void); /* unix ms; NULL: clock_wall_ms (tests inject a clock) */
 };
 
-/* Make a cache.  0 and *out (caller frees with bearer_free), -EINVAL, -ENOMEM. */
-int bearer_new(const struct bearer_opts *opts, struct bearer **out);
-/* Free a cache; NULL is a no-op.  No call may be in flight. */
+/*
+ * Make a cache and the HTTP client of the connection (which it owns).
+ * 0 and *out (caller frees with bearer_free), -EINVAL (bad options or
+ * ca_file, err says why), -ENOMEM.
+ */
+int bearer_new(const struct bearer_opts *opts, struct bearer **out, struct drv_error *err);
+/* Free a cache and its client; NULL is a no-op.  No call may be in flight. */
 void bearer_free(struct bearer *b);
+/* The connection's HTTP client (borrowed for the cache's life), for the fetch and plain calls. */
+struct http_client *bearer_http(const struct bearer *b);
 
 /*
  * A valid token: 0 with *token (caller frees) and *gen (the token's
@@ -77,7 +86,24 @@ void bearer_invalidate(struct bearer *b, unsigned gen);
  * returned; resp holds the last answer (released by the caller).  The
  * request's deadline is ctx->deadline_ms (req->deadline_ms when ctx is NULL).
  */
-int bearer_do(struct bearer *b, struct http_client *http, const struct drv_ctx *ctx,
-	      const struct http_request *req, struct http_response *resp, struct drv_error *err);
+int bearer_do(struct bearer *b, const struct drv_ctx *ctx, const struct http_request *req,
+	      struct http_response *resp, struct drv_error *err);
+
+/* A driver's error table: an answer of status >= 300 to -errno and err. */
+typedef int (*bearer_error_fn)(int http_status, const char *body, size_t len,
+			       struct drv_error *err);
+
+/*
+ * A JSON call with bearer_do(): `body` (may be NULL) sent as
+ * application/json, an answer below 300 parsed into *out (new reference,
+ * NULL when the answer is empty; out may be NULL), an answer of 300 or more
+ * mapped by `map`, with the Retry-After header and the cloud's request id
+ * (x-ms-request-id, X-Openstack-Request-Id, X-Compute-Request-Id) added to
+ * err.  resp (may be NULL) receives the answer for its headers; the caller
+ * releases it.  0 or -errno.
+ */
+int bearer_json(struct bearer *b, const struct drv_ctx *ctx, const char *method, const char *url,
+		const json_t *body, bearer_error_fn map, struct http_response *resp, json_t **out,
+		struct drv_error *err);
 
 #endif
