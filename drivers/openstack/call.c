@@ -51,46 +51,12 @@ static int service_root(struct openstack_conn *c, const struct drv_ctx *ctx,
 	return 0;
 }
 
-/* Turn a non-2xx answer into -errno and err. */
-static int call_failed(const struct http_response *resp, struct drv_error *err)
-{
-	int rc = openstack_error((int)resp->status, resp->body.buf, resp->body.len, err);
-	const char *rid = http_response_header(resp, "X-Openstack-Request-Id");
-
-	if (!err->retry_after_ms)
-		err->retry_after_ms = http_retry_after_ms(resp);
-	if (!rid)
-		rid = http_response_header(resp, "X-Compute-Request-Id");
-	snprintf(err->request_id, sizeof(err->request_id), "%s", rid ? rid : "");
-	return rc;
-}
-
-static int call_parse(const struct http_response *resp, json_t **out, struct drv_error *err)
-{
-	json_error_t jerr;
-
-	if (!out)
-		return 0;
-	*out = NULL;
-	if (resp->body.len == 0)
-		return 0;
-	*out = json_loadb(resp->body.buf, resp->body.len, 0, &jerr);
-	if (!*out)
-		return drv_fail(err, EIO, "BadAnswer", "the cloud answered JSON that does not parse");
-	return 0;
-}
-
 int openstack_call(struct openstack_conn *c, const struct drv_ctx *ctx, const char *method,
 		   enum openstack_service svc, const char *path, const json_t *body, json_t **out,
 		   struct drv_error *err)
 {
-	struct http_header hdrs[] = {
-		{ "Accept", "application/json" }, { "Content-Type", "application/json" },
-	};
-	struct http_request req = { .method = method, .headers = hdrs, .nheaders = body ? 2 : 1 };
-	struct http_response resp = HTTP_RESPONSE_INIT;
 	bool absolute = strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0;
-	char root[OPENSTACK_URL_MAX] = "", *url, *text;
+	char root[OPENSTACK_URL_MAX] = "", *url;
 	int rc = 0;
 
 	if (out)
@@ -101,17 +67,7 @@ int openstack_call(struct openstack_conn *c, const struct drv_ctx *ctx, const ch
 		return rc;
 	if (asprintf(&url, "%s%s", root, path) < 0)
 		return -ENOMEM;
-	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	req.url = url;
-	req.body = text;
-	req.body_len = text ? strlen(text) : 0;
-	rc = bearer_do(c->auth, c->http, ctx, &req, &resp, err);
-	if (rc == 0 && resp.status >= 300)
-		rc = call_failed(&resp, err);
-	else if (rc == 0)
-		rc = call_parse(&resp, out, err);
-	http_response_release(&resp);
-	free(text);
+	rc = bearer_json(c->auth, ctx, method, url, body, openstack_error, NULL, out, err);
 	free(url);
 	return rc;
 }

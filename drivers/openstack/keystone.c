@@ -94,7 +94,7 @@ int openstack_keystone_fetch(void *arg, const struct drv_ctx *ctx, struct bearer
 	req.body = text;
 	req.body_len = strlen(text);
 	req.deadline_ms = ctx ? ctx->deadline_ms : 0;
-	rc = http_do(c->http, &req, &resp, err);
+	rc = http_do(bearer_http(c->auth), &req, &resp, err);
 	OPENSSL_cleanse(text, req.body_len);
 	free(text);
 	if (rc == 0 && resp.status != 201 && resp.status != 200)

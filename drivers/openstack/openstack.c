@@ -39,7 +39,6 @@ static void conn_free(struct openstack_conn *c)
 	if (!c)
 		return;
 	bearer_free(c->auth);
-	http_client_free(c->http);
 	if (c->password)
 		OPENSSL_cleanse(c->password, strlen(c->password));
 	free(c->password);
@@ -101,22 +100,16 @@ static int read_credential(struct openstack_conn *c, const json_t *cred, struct 
 
 static int conn_tools(struct openstack_conn *c, const json_t *spec, struct drv_error *err)
 {
-	struct http_client_opts ho = {
-		.ca_file = json_string_value(json_object_get(spec, "ca_file")),
-	};
 	struct bearer_opts bo = {
 		.fetch = openstack_keystone_fetch, .arg = c, .header = "X-Auth-Token",
+		.ca_file = json_string_value(json_object_get(spec, "ca_file")),
 	};
-	int rc;
 
-	if (ho.ca_file && !*ho.ca_file)
-		ho.ca_file = NULL;
-	rc = http_client_new(&ho, &c->http, err);
-	if (rc == 0)
-		rc = bearer_new(&bo, &c->auth);
 	c->flavors = json_object();
 	c->images = json_object();
-	return rc == 0 && (!c->flavors || !c->images) ? -ENOMEM : rc;
+	if (!c->flavors || !c->images)
+		return -ENOMEM;
+	return bearer_new(&bo, &c->auth, err);
 }
 
 static int openstack_connect(const struct drv_config *cfg, void **conn, struct drv_error *err)

@@ -68,8 +68,7 @@ struct openstack_conn {
 	char *network;		/* spec "network": a network to use instead of ours */
 	char *ssh_key;		/* spec "ssh_key", or NULL */
 	json_t *prices;		/* spec "prices" (flavor -> USD/h), or NULL */
-	struct http_client *http;
-	struct bearer *auth;	/* X-Auth-Token cache; its fetch fills `catalog` */
+	struct bearer *auth;	/* X-Auth-Token cache and HTTP client; its fetch fills `catalog` */
 	struct flight setup;	/* the default network, security group */
 
 	pthread_mutex_t lock;	/* guards everything below */

@@ -19,21 +19,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "drivers/common/drvmap.h"
+#include "drivers/common/jsonh.h"
 #include "lib/clock.h"
 #include "lib/names.h"
 
 /* ---- small jansson readers ---------------------------------------------- */
-
-/* A string member, or NULL (borrowed from o). */
-static const char *jstr(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static void copy(char *dst, size_t size, const char *s)
-{
-	snprintf(dst, size, "%s", s ? s : "");
-}
 
 /* An id member that may be a string or an integer, printed into dst. */
 static void copy_id(char *dst, size_t size, const json_t *v)
@@ -41,7 +32,7 @@ static void copy_id(char *dst, size_t size, const json_t *v)
 	if (json_is_integer(v))
 		snprintf(dst, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	else
-		copy(dst, size, json_string_value(v));
+		jsonh_copy(dst, size, json_string_value(v));
 }
 
 /* An integer member that some services send as a string ("59"). */
@@ -89,7 +80,7 @@ static void copy_url(char *dst, size_t size, const char *url, const char *versio
 {
 	size_t n, v = version ? strlen(version) : 0;
 
-	copy(dst, size, url);
+	jsonh_copy(dst, size, url);
 	n = strlen(dst);
 	while (n > 0 && dst[n - 1] == '/')
 		dst[--n] = '\0';
@@ -99,15 +90,15 @@ static void copy_url(char *dst, size_t size, const char *url, const char *versio
 
 static bool endpoint_matches(const json_t *ep, const char *region, const char *interface)
 {
-	const char *iface = jstr(ep, "interface");
-	const char *r = jstr(ep, "region_id");
+	const char *iface = jsonh_str(ep, "interface");
+	const char *r = jsonh_str(ep, "region_id");
 
-	if (!iface || strcmp(iface, interface) != 0 || !jstr(ep, "url"))
+	if (!iface || strcmp(iface, interface) != 0 || !jsonh_str(ep, "url"))
 		return false;
 	if (!region || !*region)
 		return true;
 	if (!r)
-		r = jstr(ep, "region");
+		r = jsonh_str(ep, "region");
 	return r && strcasecmp(r, region) == 0;
 }
 
@@ -120,7 +111,7 @@ static const char *service_url(const json_t *service, const char *region, const 
 
 	json_array_foreach(eps, i, ep) {
 		if (endpoint_matches(ep, region, interface))
-			return jstr(ep, "url");
+			return jsonh_str(ep, "url");
 	}
 	return NULL;
 }
@@ -141,7 +132,7 @@ static void read_catalog(const json_t *catalog, const char *region, const char *
 	const json_t *svc;
 
 	json_array_foreach(catalog, i, svc) {
-		const char *type = jstr(svc, "type");
+		const char *type = jsonh_str(svc, "type");
 		const char *url = service_url(svc, region, interface);
 
 		for (k = 0; type && url && k < sizeof(slots) / sizeof(slots[0]); k++) {
@@ -163,11 +154,11 @@ int openstack_parse_token(const json_t *body, const char *region, const char *in
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(token))
 		return drv_fail(err, EIO, "BadToken", "Keystone answer carries no token");
-	expires = jstr(token, "expires_at");
+	expires = jsonh_str(token, "expires_at");
 	if (expires && clock_parse_rfc3339(expires, &out->expires_ms) != 0)
 		return drv_fail(err, EIO, "BadToken", "Keystone token has an unreadable expires_at");
-	copy(out->project_id, sizeof(out->project_id),
-	     jstr(json_object_get(token, "project"), "id"));
+	jsonh_copy(out->project_id, sizeof(out->project_id),
+	     jsonh_str(json_object_get(token, "project"), "id"));
 	read_catalog(json_object_get(token, "catalog"), region, interface, &out->catalog);
 	if (out->catalog.compute[0] && out->catalog.image[0])
 		return 0;
@@ -187,8 +178,8 @@ struct addr_pick {
 
 static void pick_address(struct addr_pick *pick, const char *net, const json_t *a)
 {
-	const char *ip = jstr(a, "addr");
-	const char *type = jstr(a, "OS-EXT-IPS:type");
+	const char *ip = jsonh_str(a, "addr");
+	const char *type = jsonh_str(a, "OS-EXT-IPS:type");
 	bool floating;
 
 	if (!ip || jint(a, "version") != 4)
@@ -198,9 +189,9 @@ static void pick_address(struct addr_pick *pick, const char *net, const json_t *
 	else
 		floating = strcmp(net, "public") == 0;
 	if (floating && !pick->public_ip[0])
-		copy(pick->public_ip, pick->size, ip);
+		jsonh_copy(pick->public_ip, pick->size, ip);
 	else if (!floating && !pick->private_ip[0])
-		copy(pick->private_ip, pick->size, ip);
+		jsonh_copy(pick->private_ip, pick->size, ip);
 }
 
 static void read_addresses(const json_t *server, struct drv_vm *vm)
@@ -215,7 +206,7 @@ static void read_addresses(const json_t *server, struct drv_vm *vm)
 			pick_address(&pick, net, a);
 	}
 	if (!vm->public_ip[0])
-		copy(vm->public_ip, sizeof(vm->public_ip), jstr(server, "accessIPv4"));
+		jsonh_copy(vm->public_ip, sizeof(vm->public_ip), jsonh_str(server, "accessIPv4"));
 }
 
 /* The flavor's id, or (microversion 2.47+) its embedded original_name. */
@@ -225,18 +216,18 @@ static void read_flavor(const json_t *server, struct drv_vm *vm)
 
 	copy_id(vm->spec, sizeof(vm->spec), json_object_get(flavor, "id"));
 	if (!vm->spec[0])
-		copy(vm->spec, sizeof(vm->spec), jstr(flavor, "original_name"));
+		jsonh_copy(vm->spec, sizeof(vm->spec), jsonh_str(flavor, "original_name"));
 }
 
 static void read_status(const json_t *server, struct drv_vm *vm)
 {
-	const char *status = jstr(server, "status");
-	const char *task = jstr(server, "OS-EXT-STS:task_state");
+	const char *status = jsonh_str(server, "status");
+	const char *task = jsonh_str(server, "OS-EXT-STS:task_state");
 
 	if (task && *task)
 		snprintf(vm->status_raw, sizeof(vm->status_raw), "%s/%s", status ? status : "", task);
 	else
-		copy(vm->status_raw, sizeof(vm->status_raw), status);
+		jsonh_copy(vm->status_raw, sizeof(vm->status_raw), status);
 	vm->status = openstack_status(status, task);
 }
 
@@ -249,17 +240,17 @@ int openstack_parse_server(const json_t *server, struct drv_vm *vm)
 	copy_id(vm->csp_id, sizeof(vm->csp_id), json_object_get(server, "id"));
 	if (!vm->csp_id[0])
 		return -EIO;
-	copy(vm->name, sizeof(vm->name), jstr(server, "name"));
+	jsonh_copy(vm->name, sizeof(vm->name), jsonh_str(server, "name"));
 	read_status(server, vm);
 	read_flavor(server, vm);
 	copy_id(vm->image, sizeof(vm->image), json_object_get(json_object_get(server, "image"), "id"));
-	copy(vm->zone, sizeof(vm->zone), jstr(server, "OS-EXT-AZ:availability_zone"));
+	jsonh_copy(vm->zone, sizeof(vm->zone), jsonh_str(server, "OS-EXT-AZ:availability_zone"));
 	read_addresses(server, vm);
-	if (jstr(server, "created") && clock_parse_rfc3339(jstr(server, "created"), &ms) == 0)
+	if (jsonh_str(server, "created") && clock_parse_rfc3339(jsonh_str(server, "created"), &ms) == 0)
 		vm->created = ms / 1000;
-	copy(vm->baristafs_id, sizeof(vm->baristafs_id), jstr(meta, DRV_TAG_ID));
-	copy(vm->client_token, sizeof(vm->client_token), jstr(meta, OPENSTACK_META_TOKEN));
-	copy(vm->reason, sizeof(vm->reason), jstr(json_object_get(server, "fault"), "message"));
+	jsonh_copy(vm->baristafs_id, sizeof(vm->baristafs_id), jsonh_str(meta, DRV_TAG_ID));
+	jsonh_copy(vm->client_token, sizeof(vm->client_token), jsonh_str(meta, OPENSTACK_META_TOKEN));
+	jsonh_copy(vm->reason, sizeof(vm->reason), jsonh_str(json_object_get(server, "fault"), "message"));
 	return 0;
 }
 
@@ -287,8 +278,8 @@ static int alias_gpus(const char *alias, char *model, size_t size)
 
 static void flavor_gpus(const json_t *extra, struct drv_spec_info *spec)
 {
-	const char *vgpu = jstr(extra, "resources:VGPU");
-	const char *alias = jstr(extra, "pci_passthrough:alias");
+	const char *vgpu = jsonh_str(extra, "resources:VGPU");
+	const char *alias = jsonh_str(extra, "pci_passthrough:alias");
 
 	if (vgpu)
 		spec->gpus = atoi(vgpu);
@@ -316,7 +307,7 @@ int openstack_parse_flavor(const json_t *flavor, struct drv_spec_info *spec, cha
 
 	memset(spec, 0, sizeof(*spec));
 	spec->price_usd_per_hour = -1;
-	openstack_slug(jstr(flavor, "name"), spec->name, sizeof(spec->name));
+	openstack_slug(jsonh_str(flavor, "name"), spec->name, sizeof(spec->name));
 	copy_id(id, idsize, json_object_get(flavor, "id"));
 	if (!spec->name[0] || !id[0] || !json_is_integer(json_object_get(flavor, "vcpus")))
 		return -EIO;
@@ -325,32 +316,32 @@ int openstack_parse_flavor(const json_t *flavor, struct drv_spec_info *spec, cha
 	spec->vcpus = (int)jint(flavor, "vcpus");
 	spec->mem_gib = (double)jint(flavor, "ram") / 1024.0;
 	flavor_gpus(extra, spec);
-	arch = jstr(extra, "hw:cpu_arch");
-	copy(spec->arch, sizeof(spec->arch), arch_word(arch ? arch : jstr(extra, "capabilities:cpu_arch")));
+	arch = jsonh_str(extra, "hw:cpu_arch");
+	jsonh_copy(spec->arch, sizeof(spec->arch), arch_word(arch ? arch : jsonh_str(extra, "capabilities:cpu_arch")));
 	return 0;
 }
 
 int openstack_parse_image(const json_t *image, struct drv_image_info *img)
 {
-	const char *status = jstr(image, "status");
-	const char *distro = jstr(image, "os_distro");
-	const char *version = jstr(image, "os_version");
+	const char *status = jsonh_str(image, "status");
+	const char *distro = jsonh_str(image, "os_distro");
+	const char *version = jsonh_str(image, "os_version");
 
 	memset(img, 0, sizeof(*img));
-	copy(img->id, sizeof(img->id), jstr(image, "id"));
+	jsonh_copy(img->id, sizeof(img->id), jsonh_str(image, "id"));
 	if (!img->id[0])
 		return -EIO;
 	if (status && strcmp(status, "active") != 0)
 		return 1;
-	openstack_slug(jstr(image, "name"), img->name, sizeof(img->name));
+	openstack_slug(jsonh_str(image, "name"), img->name, sizeof(img->name));
 	if (!img->name[0])
 		openstack_slug(img->id, img->name, sizeof(img->name));
 	if (distro && version)
 		snprintf(img->os, sizeof(img->os), "%s-%s", distro, version);
 	else
-		copy(img->os, sizeof(img->os), distro ? distro : jstr(image, "os_type"));
-	copy(img->arch, sizeof(img->arch), arch_word(jstr(image, "architecture")));
-	copy(img->description, sizeof(img->description), jstr(image, "name"));
+		jsonh_copy(img->os, sizeof(img->os), distro ? distro : jsonh_str(image, "os_type"));
+	jsonh_copy(img->arch, sizeof(img->arch), arch_word(jsonh_str(image, "architecture")));
+	jsonh_copy(img->description, sizeof(img->description), jsonh_str(image, "name"));
 	return 0;
 }
 
@@ -363,12 +354,12 @@ const char *openstack_next_link(const json_t *body, const char *key)
 	snprintf(member, sizeof(member), "%s_links", key);
 	links = json_object_get(body, member);
 	json_array_foreach(links, i, l) {
-		const char *rel = jstr(l, "rel");
+		const char *rel = jsonh_str(l, "rel");
 
 		if (rel && strcmp(rel, "next") == 0)
-			return jstr(l, "href");
+			return jsonh_str(l, "href");
 	}
-	return jstr(body, "next");
+	return jsonh_str(body, "next");
 }
 
 /* ---- the status table ---------------------------------------------------- */
@@ -434,46 +425,29 @@ enum drv_vm_status openstack_status(const char *status, const char *task_state)
 /* ---- the error table ----------------------------------------------------- */
 
 /*
- * First match wins.  Nova says "Quota exceeded" with 403 (current) or 413
- * (older releases), so the message is tested before the status; 413 and 429
- * otherwise are rate limiting.  Neutron's OverQuota is a 409.
+ * Codes are Nova's fault names, Neutron's error types and Keystone's
+ * titles; codes not listed fall back on the HTTP status (drvmap.h).
+ * Nova reports a quota as a 403 "forbidden" (current releases) or a 413
+ * "overLimit" (older ones) whose message says "Quota exceeded": such an
+ * error gets the code OverQuota (Nova's own exception name, and Neutron's
+ * type) so that the table tells it from a refused policy or a rate limit.
  */
-static const struct openstack_error_map {
-	int status_lo, status_hi;
-	const char *code;	/* fault name / Neutron type; NULL: any */
-	const char *message;	/* case-insensitive substring; NULL: any */
-	int errnum;
-	bool retryable;
-} openstack_errors[] = {
-	{ 400, 499, NULL, "quota exceeded", EDQUOT, false },
-	{ 400, 499, "OverQuota", NULL, EDQUOT, false },
-	{ 401, 401, NULL, NULL, EACCES, false },
-	{ 403, 403, NULL, NULL, EACCES, false },
-	{ 404, 404, NULL, NULL, ENOENT, false },
-	{ 413, 413, NULL, NULL, EAGAIN, true },
-	{ 429, 429, NULL, NULL, EAGAIN, true },
-	{ 400, 400, NULL, NULL, EINVAL, false },
-	{ 500, 599, NULL, NULL, EIO, true },
-	{ 0, 999, NULL, NULL, EIO, false },
+static const struct drvmap_err openstack_errors[] = {
+	{ "OverQuota", EDQUOT, false },
+	{ "overLimit", EAGAIN, true },
+	{ "HTTP413", EAGAIN, true },
+	{ "Unauthorized", EACCES, false },
+	{ "forbidden", EACCES, false },
+	{ "Forbidden", EACCES, false },
+	{ "itemNotFound", ENOENT, false },
+	{ "badRequest", EINVAL, false },
+	{ "HTTPBadRequest", EINVAL, false },
+	{ "InvalidInput", EINVAL, false },
+	{ "HTTP400", EINVAL, false },
+	{ "computeFault", EIO, true },
+	{ "HTTP503", EIO, true },	/* a service down behind its proxy, not a rate limit */
+	{ NULL, 0, false },
 };
-
-static const struct openstack_error_map *error_lookup(int status, const char *code, const char *msg)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(openstack_errors) / sizeof(openstack_errors[0]); i++) {
-		const struct openstack_error_map *m = &openstack_errors[i];
-
-		if (status < m->status_lo || status > m->status_hi)
-			continue;
-		if (m->code && strcmp(m->code, code) != 0)
-			continue;
-		if (m->message && !strcasestr(msg, m->message))
-			continue;
-		return m;
-	}
-	return &openstack_errors[sizeof(openstack_errors) / sizeof(openstack_errors[0]) - 1];
-}
 
 /*
  * The fault object of an error body: Keystone's {"error": {...}}, Neutron's
@@ -486,7 +460,7 @@ static const json_t *error_fault(const json_t *doc, const char **name)
 	const json_t *v;
 
 	json_object_foreach((json_t *)doc, key, v) {
-		if (json_is_object(v) && (jstr(v, "message") || jstr(v, "type"))) {
+		if (json_is_object(v) && (jsonh_str(v, "message") || jsonh_str(v, "type"))) {
 			*name = key;
 			return v;
 		}
@@ -494,53 +468,52 @@ static const json_t *error_fault(const json_t *doc, const char **name)
 	return NULL;
 }
 
-/*
- * Fill err's code, message and retry hint from a JSON error document.  The
- * code is Keystone's title, Neutron's type, or Nova's fault name.
- */
-static void error_detail(const json_t *doc, struct drv_error *err)
+/* The code of a JSON error document: Keystone's title, Neutron's type, or Nova's fault name. */
+static const char *error_code(const json_t *fault, const char *name)
 {
-	const char *name = "";
-	const json_t *fault = error_fault(doc, &name);
-	const char *code = name;
-
-	if (strcmp(name, "error") == 0 && jstr(fault, "title"))
-		code = jstr(fault, "title");
-	else if (strcmp(name, "NeutronError") == 0 && jstr(fault, "type"))
-		code = jstr(fault, "type");
-	copy(err->code, sizeof(err->code), code);
-	copy(err->message, sizeof(err->message), jstr(fault, "message"));
-	if (jint(fault, "retryAfter") > 0)
-		err->retry_after_ms = (int)(jint(fault, "retryAfter") * 1000);
+	if (strcmp(name, "error") == 0 && jsonh_str(fault, "title"))
+		return jsonh_str(fault, "title");
+	if (strcmp(name, "NeutronError") == 0 && jsonh_str(fault, "type"))
+		return jsonh_str(fault, "type");
+	return name;
 }
 
 /* A non-JSON body (Glance answers HTML or text): its first line as the message. */
-static void error_text(const char *body, size_t len, struct drv_error *err)
+static void error_text(const char *body, size_t len, char *msg, size_t size)
 {
 	size_t n = 0;
 
-	while (n < len && n + 1 < sizeof(err->message) && body[n] != '\n' && body[n] != '\0') {
-		err->message[n] = isprint((unsigned char)body[n]) ? body[n] : ' ';
+	while (n < len && n + 1 < size && body[n] != '\n' && body[n] != '\0') {
+		msg[n] = isprint((unsigned char)body[n]) ? body[n] : ' ';
 		n++;
 	}
-	err->message[n] = '\0';
+	msg[n] = '\0';
 }
 
 int openstack_error(int http_status, const char *body, size_t len, struct drv_error *err)
 {
 	json_t *doc = body && len ? json_loadb(body, len, 0, NULL) : NULL;
-	const struct openstack_error_map *m;
+	const char *name = "";
+	const json_t *fault = json_is_object(doc) ? error_fault(doc, &name) : NULL;
+	struct drvmap_answer a = { .http_status = http_status };
+	char code[64], text[384];
+	long long retry;
+	int rc;
 
-	err->http_status = http_status;
-	err->code[0] = err->message[0] = '\0';
-	if (json_is_object(doc))
-		error_detail(doc, err);
-	else if (body)
-		error_text(body, len, err);
+	if (fault) {
+		snprintf(code, sizeof(code), "%s", error_code(fault, name));
+		a.message = jsonh_str(fault, "message");
+		retry = jint(fault, "retryAfter");	/* seconds, as a string or a number */
+		a.retry_after_ms = retry > 0 && retry <= 3600 ? (int)retry * 1000 : 0;
+	} else {
+		snprintf(code, sizeof(code), "HTTP%d", http_status);
+		error_text(body ? body : "", body ? len : 0, text, sizeof(text));
+		a.message = text;
+	}
+	if (a.message && strcasestr(a.message, "quota exceeded") && http_status < 500)
+		snprintf(code, sizeof(code), "OverQuota");
+	a.code = code;
+	rc = drvmap_error(openstack_errors, &a, err);
 	json_decref(doc);
-	if (!err->code[0])
-		snprintf(err->code, sizeof(err->code), "HTTP%d", http_status);
-	m = error_lookup(http_status, err->code, err->message);
-	err->retryable = m->retryable;
-	return -m->errnum;
+	return rc;
 }

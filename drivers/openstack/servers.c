@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "drivers/common/codec.h"
+#include "lib/sbuf.h"
 
 #define SERVERS_PAGE "/servers/detail?limit=200"
 
@@ -124,17 +125,6 @@ static int check_request(const struct drv_vm_req *req, struct drv_error *err)
 	return 0;
 }
 
-/* Base64 of the user data (Nova wants it encoded); NULL on failure. */
-static char *user_data_b64(const char *text)
-{
-	size_t n = strlen(text);
-	char *out = malloc(4 * ((n + 2) / 3) + 1);
-
-	if (out)
-		EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)n);
-	return out;
-}
-
 /* metadata: the request's tags plus our token. */
 static json_t *server_metadata(const struct drv_vm_req *req)
 {
@@ -151,7 +141,7 @@ static int server_options(struct openstack_conn *c, const struct drv_vm_req *req
 			  const char *key_name, json_t *server)
 {
 	const char *zone = req->zone && *req->zone ? req->zone : c->zone;
-	char *ud;
+	struct sbuf ud = SBUF_INIT;
 	int rc = 0;
 
 	if (zone && *zone)
@@ -164,10 +154,10 @@ static int server_options(struct openstack_conn *c, const struct drv_vm_req *req
 	if (c->sg_name[0])
 		rc |= json_object_set_new(server, "security_groups",
 					  json_pack("[{s:s}]", "name", c->sg_name));
-	if (req->user_data && *req->user_data) {
-		ud = user_data_b64(req->user_data);
-		rc |= ud ? json_object_set_new(server, "user_data", json_string(ud)) : -1;
-		free(ud);
+	if (req->user_data && *req->user_data) {	/* Nova wants it in base64 */
+		rc |= codec_b64_encode(&ud, req->user_data, strlen(req->user_data));
+		rc |= json_object_set_new(server, "user_data", json_string(sbuf_str(&ud)));
+		sbuf_release(&ud);
 	}
 	return rc ? -ENOMEM : 0;
 }

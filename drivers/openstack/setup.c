@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
+#include "drivers/common/hash.h"
 
 #define SETUP_DESCRIPTION "managed-by=baristafs"
 #define SETUP_CIDR "10.77.0.0/24"
@@ -248,11 +248,11 @@ int openstack_setup(struct openstack_conn *c, const struct drv_ctx *ctx, struct 
 int openstack_keypair(struct openstack_conn *c, const struct drv_ctx *ctx, const char *pubkey,
 		      char *name, size_t size, struct drv_error *err)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned char md[HASH_SHA256_LEN];
 	json_t *body;
 	int rc;
 
-	SHA256((const unsigned char *)pubkey, strlen(pubkey), md);
+	hash_sha256(pubkey, strlen(pubkey), md);
 	snprintf(name, size, "baristafs-%s-%02x%02x%02x%02x%02x%02x", c->cloud, md[0], md[1], md[2],
 		 md[3], md[4], md[5]);
 	body = json_pack("{s:{s:s, s:s}}", "keypair", "name", name, "public_key", pubkey);

@@ -9,53 +9,7 @@
 
 #include "drivers/openstack/openstack.h"
 #include "tests/unit/cu.h"
-
-static char fixdir[512];
-
-static int suite_init(void)
-{
-	const char *shared = cu_shared_dir();
-
-	if (!shared) {
-		cu_skip("../shared (recorded cloud answers) is absent");
-		return 0;
-	}
-	snprintf(fixdir, sizeof(fixdir), "%s/fixtures/libcloud-compute", shared);
-	return 0;
-}
-
-/* A fixture as a document (new reference), or NULL; fails the test when unreadable. */
-static json_t *fixture(const char *rel)
-{
-	char path[768];
-	json_error_t jerr;
-	json_t *doc;
-
-	snprintf(path, sizeof(path), "%s/%s", fixdir, rel);
-	doc = json_load_file(path, 0, &jerr);
-	if (!doc)
-		fprintf(stderr, "%s: %s\n", path, jerr.text);
-	CU_ASSERT_PTR_NOT_NULL(doc);
-	return doc;
-}
-
-/* A fixture's raw bytes (caller frees), for the error parser. */
-static char *fixture_text(const char *rel, size_t *len)
-{
-	char path[768];
-	FILE *f;
-	char *buf;
-
-	snprintf(path, sizeof(path), "%s/%s", fixdir, rel);
-	f = fopen(path, "rb");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	buf = calloc(1, 65536);
-	*len = fread(buf, 1, 65535, f);
-	fclose(f);
-	return buf;
-}
-
-#define SKIP_WITHOUT_FIXTURES() do { if (!fixdir[0]) return; } while (0)
+#include "tests/unit/fixture.h"
 
 /* ---- Keystone ------------------------------------------------------------ */
 
@@ -65,8 +19,8 @@ static void test_token_catalog(void)
 	struct drv_error err = { 0 };
 	json_t *doc;
 
-	SKIP_WITHOUT_FIXTURES();
-	doc = fixture("openstack/_v3__auth.json");
+	FIXTURE_TEST();
+	doc = fixture_json("openstack/_v3__auth.json");
 	CU_ASSERT_EQUAL_FATAL(openstack_parse_token(doc, "RegionOne", "public", &ti, &err), 0);
 	CU_ASSERT_STRING_EQUAL(ti.catalog.compute,
 			       "http://192.168.18.100:8774/v2/9c4693dce56b493b9b83197d900f7fba");
@@ -114,7 +68,7 @@ static void test_token_unauthorized(void)
 	size_t len;
 	char *body;
 
-	SKIP_WITHOUT_FIXTURES();
+	FIXTURE_TEST();
 	body = fixture_text("openstack/_v3__auth_unauthorized.json", &len);
 	CU_ASSERT_EQUAL(openstack_error(401, body, len, &err), -EACCES);
 	CU_ASSERT_STRING_EQUAL(err.code, "Unauthorized");
@@ -131,8 +85,8 @@ static void test_servers_detail(void)
 	json_t *doc, *servers;
 	struct drv_vm vm;
 
-	SKIP_WITHOUT_FIXTURES();
-	doc = fixture("openstack_v1.1/_servers_detail.json");
+	FIXTURE_TEST();
+	doc = fixture_json("openstack_v1.1/_servers_detail.json");
 	servers = json_object_get(doc, "servers");
 	CU_ASSERT_EQUAL_FATAL(json_array_size(servers), 2);
 
@@ -165,8 +119,8 @@ static void test_server_error_state(void)
 	json_t *doc;
 	struct drv_vm vm;
 
-	SKIP_WITHOUT_FIXTURES();
-	doc = fixture("openstack_v1.1/_servers_detail_ERROR_STATE.json");
+	FIXTURE_TEST();
+	doc = fixture_json("openstack_v1.1/_servers_detail_ERROR_STATE.json");
 	CU_ASSERT_EQUAL_FATAL(openstack_parse_server(json_array_get(json_object_get(doc, "servers"), 0),
 						     &vm), 0);
 	CU_ASSERT_STRING_EQUAL(vm.csp_id, "2d05bd68-3fbb-4b47-9f38-c690a5d93e45");
@@ -188,21 +142,21 @@ static void test_server_single_and_create(void)
 	json_t *doc;
 	struct drv_vm vm;
 
-	SKIP_WITHOUT_FIXTURES();
-	doc = fixture("openstack_v1.1/_servers_12064.json");
+	FIXTURE_TEST();
+	doc = fixture_json("openstack_v1.1/_servers_12064.json");
 	CU_ASSERT_EQUAL(openstack_parse_server(json_object_get(doc, "server"), &vm), 0);
 	CU_ASSERT_STRING_EQUAL(vm.csp_id, "12064");
 	CU_ASSERT_EQUAL(vm.status, DRV_VM_RUNNING);
 	CU_ASSERT_STRING_EQUAL(vm.status_raw, "ACTIVE");
 	json_decref(doc);
 
-	doc = fixture("openstack_v1.1/_servers_create.json");
+	doc = fixture_json("openstack_v1.1/_servers_create.json");
 	CU_ASSERT_EQUAL(openstack_parse_server(json_object_get(doc, "server"), &vm), 0);
 	CU_ASSERT_STRING_EQUAL(vm.csp_id, "26f7fbee-8ce1-4c28-887a-bfe8e4bb10fe");
 	CU_ASSERT_EQUAL(vm.status, DRV_VM_UNDEFINED);
 	json_decref(doc);
 
-	doc = fixture("openstack_v1.1/_servers_detail_EMPTY.json");
+	doc = fixture_json("openstack_v1.1/_servers_detail_EMPTY.json");
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(doc, "servers")), 0);
 	json_decref(doc);
 }
@@ -260,8 +214,8 @@ static void test_flavors(void)
 	struct drv_spec_info spec;
 	char id[16];
 
-	SKIP_WITHOUT_FIXTURES();
-	doc = fixture("openstack_v1.1/_flavors_detail.json");
+	FIXTURE_TEST();
+	doc = fixture_json("openstack_v1.1/_flavors_detail.json");
 	flavors = json_object_get(doc, "flavors");
 	CU_ASSERT_EQUAL_FATAL(json_array_size(flavors), ARRAY_SIZE(want));
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
@@ -317,8 +271,8 @@ static void test_images_paging(void)
 	json_t *doc, *images;
 	struct drv_image_info img;
 
-	SKIP_WITHOUT_FIXTURES();
-	doc = fixture("openstack_v1.1/_images_v2.json");
+	FIXTURE_TEST();
+	doc = fixture_json("openstack_v1.1/_images_v2.json");
 	images = json_object_get(doc, "images");
 	CU_ASSERT_EQUAL_FATAL(json_array_size(images), 2);
 	CU_ASSERT_EQUAL(openstack_parse_image(json_array_get(images, 0), &img), 0);
@@ -333,13 +287,13 @@ static void test_images_paging(void)
 			       "/v2/images?marker=e7a40226-3523-4f0f-87d8-d8dc91bbf4a3");
 	json_decref(doc);
 
-	doc = fixture("openstack_v1.1/_images_v2_page2.json");
+	doc = fixture_json("openstack_v1.1/_images_v2_page2.json");
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(doc, "images")), 1);
 	CU_ASSERT_PTR_NULL(openstack_next_link(doc, "images"));
 	json_decref(doc);
 
 	/* A next link that points back at the first page: the driver's loop check catches it. */
-	doc = fixture("openstack_v1.1/_images_v2_invalid_next.json");
+	doc = fixture_json("openstack_v1.1/_images_v2_invalid_next.json");
 	CU_ASSERT_STRING_EQUAL(openstack_next_link(doc, "images"), "/v2/images");
 	json_decref(doc);
 }
@@ -423,9 +377,9 @@ static void test_error_table(void)
 		int retry_after_ms;
 	} cases[] = {
 		{ 403, "{\"forbidden\": {\"code\": 403, \"message\": \"Quota exceeded for cores: "
-		  "Requested 2, but already used 10 of 10 cores\"}}", -EDQUOT, false, "forbidden", 0 },
+		  "Requested 2, but already used 10 of 10 cores\"}}", -EDQUOT, false, "OverQuota", 0 },
 		{ 413, "{\"overLimit\": {\"code\": 413, \"message\": \"Quota exceeded for instances\"}}",
-		  -EDQUOT, false, "overLimit", 0 },
+		  -EDQUOT, false, "OverQuota", 0 },
 		{ 413, "{\"overLimit\": {\"code\": 413, \"message\": \"This request was rate-limited.\","
 		  " \"retryAfter\": \"59\"}}", -EAGAIN, true, "overLimit", 59000 },
 		{ 429, "Too Many Requests", -EAGAIN, true, "HTTP429", 0 },
@@ -446,6 +400,10 @@ static void test_error_table(void)
 		{ 503, "<html><body>503 Service Unavailable</body></html>\nmore", -EIO, true, "HTTP503", 0 },
 		{ 502, NULL, -EIO, true, "HTTP502", 0 },
 		{ 302, "", -EIO, false, "HTTP302", 0 },
+		{ 413, "{\"overLimit\": {\"code\": 413, \"message\": \"slow down\","
+		  " \"retryAfter\": \"99999999999999999999\"}}", -EAGAIN, true, "overLimit", 0 },
+		{ 404, "<html>404 Not Found</html>", -ENOENT, false, "HTTP404", 0 },
+		{ 400, "Bad image id", -EINVAL, false, "HTTP400", 0 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -469,7 +427,7 @@ static void test_error_fixture_not_found(void)
 	size_t len;
 	char *body;
 
-	SKIP_WITHOUT_FIXTURES();
+	FIXTURE_TEST();
 	body = fixture_text("openstack_v1.1/_os_keypairs_not_found.json", &len);
 	CU_ASSERT_EQUAL(openstack_error(404, body, len, &err), -ENOENT);
 	CU_ASSERT_STRING_EQUAL(err.code, "itemNotFound");
@@ -519,7 +477,7 @@ static const struct cu_test tests[] = {
 };
 
 static const struct cu_suite suites[] = {
-	{ "openstack", suite_init, NULL, tests },
+	{ "openstack", fixture_init, NULL, tests },
 	{ NULL, NULL, NULL, NULL },
 };
 
