@@ -1,0 +1,366 @@
+/*
+ * vms.c - the VM operations on ARM virtual machines.
+ *
+ * Idempotent create is ARM's PUT by name; before it the driver looks the
+ * name up and answers with the VM that is there when it carries this
+ * create's token (tag baristafs-token), so a retry neither re-PUTs a
+ * running VM nor takes over another request's.  A create returns once ARM
+ * accepted the VM's PUT (provisioning Creating); the public IP and NIC it
+ * needs are made and waited for first (net.c).
+ *
+ * Delete waits for the VM to be gone, then deletes what it leaves behind;
+ * at the deadline it answers -ETIMEDOUT (retryable) and the engine's retry
+ * resumes where it stopped.  Suspend is deallocate: compute billing stops,
+ * disks stay.
+ */
+#include "drivers/azure/azure.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "drivers/common/codec.h"
+#include "drivers/common/hash.h"
+#include "drivers/common/jsonh.h"
+#include "lib/sbuf.h"
+
+#define AZURE_ADMIN "baristafs"
+#define VM_PATH_MAX 512
+
+static void vm_path(const struct azure_conn *c, const char *name, const char *suffix, char *dst,
+		    size_t size)
+{
+	char rest[256];
+
+	snprintf(rest, sizeof(rest), "providers/Microsoft.Compute/virtualMachines/%s%s", name,
+		 suffix);
+	azure_group_path(c, rest, dst, size);
+}
+
+static int check_name(const char *name, struct drv_error *err)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (!n || n > 63 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
+		return drv_fail(err, EINVAL, "InvalidResourceName", "a VM name is [a-z0-9-], 1-63");
+	return 0;
+}
+
+/* ---- get, list ------------------------------------------------------------------- */
+
+/* GET a VM with its instance view: 0 and *doc (new reference), or -errno. */
+static int get_doc(struct azure_conn *c, const struct drv_ctx *ctx, const char *name, json_t **doc,
+		   struct drv_error *err)
+{
+	char path[VM_PATH_MAX];
+
+	vm_path(c, name, "?$expand=instanceView", path, sizeof(path));
+	return azure_call(c, ctx, "GET", path, AZURE_API_COMPUTE, NULL, NULL, doc, err);
+}
+
+/* Parse a VM answer and, for a running VM, add its addresses. */
+static int read_vm(struct azure_conn *c, const struct drv_ctx *ctx, const json_t *doc,
+		   struct drv_vm *out, struct drv_error *err)
+{
+	const char *nic = azure_vm_nic(doc);
+
+	if (azure_parse_vm(doc, out) != 0)
+		return drv_fail(err, EIO, "BadAnswer", "a VM answer without a name");
+	if (out->status == DRV_VM_RUNNING && nic && nic[0] == '/')
+		return azure_vm_addresses(c, ctx, nic, out, err);
+	return 0;
+}
+
+int azure_get_vm(void *conn, const struct drv_ctx *ctx, const char *csp_id, struct drv_vm *out,
+		 struct drv_error *err)
+{
+	json_t *doc = NULL;
+	int rc = check_name(csp_id, err);
+
+	if (rc == 0)
+		rc = get_doc(conn, ctx, csp_id, &doc, err);
+	if (rc == 0)
+		rc = read_vm(conn, ctx, doc, out, err);
+	json_decref(doc);
+	return rc;
+}
+
+struct vm_walk {
+	struct azure_conn *c;
+	const struct drv_ctx *ctx;
+	const char *key, *value;	/* the tag filter */
+	drv_vm_cb cb;
+	void *arg;
+	struct drv_error *err;
+	int rc;
+};
+
+/* Lists carry no power state: each VM that matches is read again with its instance view. */
+static int vm_item(void *arg, const json_t *item)
+{
+	struct vm_walk *w = arg;
+	const char *v = jsonh_str(json_object_get(item, "tags"), w->key);
+	const char *name = jsonh_str(item, "name");
+	struct drv_vm vm;
+	int rc;
+
+	if (!v || !name || strcmp(v, w->value) != 0)
+		return 0;
+	rc = azure_get_vm(w->c, w->ctx, name, &vm, w->err);
+	if (rc == -ENOENT)
+		return 0;	/* deleted since the listing */
+	if (rc) {
+		w->rc = rc;
+		return 1;
+	}
+	return w->cb(w->arg, &vm) ? 1 : 0;
+}
+
+int azure_list_vms(void *conn, const struct drv_ctx *ctx, const struct drv_kv *filter,
+		   drv_vm_cb cb, void *arg, struct drv_error *err)
+{
+	struct azure_conn *c = conn;
+	struct vm_walk w = { c, ctx, DRV_TAG_MANAGED, DRV_TAG_MANAGED_VALUE, cb, arg, err, 0 };
+	char path[VM_PATH_MAX];
+	int rc;
+
+	if (filter) {
+		w.key = filter->key;
+		w.value = filter->value;
+	}
+	azure_group_path(c, "providers/Microsoft.Compute/virtualMachines", path, sizeof(path));
+	rc = azure_list(c, ctx, path, AZURE_API_COMPUTE, vm_item, &w, err);
+	if (rc == -ENOENT)
+		return 0;	/* no resource group yet: no VMs */
+	return w.rc ? w.rc : rc > 0 ? 0 : rc;
+}
+
+/* ---- create ---------------------------------------------------------------------- */
+
+/* The ARM size name of a tree name (sizes are listed lower case), else as given. */
+static void size_name(struct azure_conn *c, const char *spec, char *dst, size_t size)
+{
+	const char *real;
+
+	pthread_mutex_lock(&c->lock);
+	real = jsonh_str(c->sizes, spec);
+	jsonh_copy(dst, size, real ? real : spec);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static json_t *vm_tags(const struct drv_vm_req *req)
+{
+	json_t *tags = json_object();
+
+	for (size_t i = 0; tags && i < req->ntags; i++)
+		json_object_set_new(tags, req->tags[i].key, json_string(req->tags[i].value));
+	json_object_set_new(tags, AZURE_TAG_TOKEN, json_string(req->client_token));
+	return tags;
+}
+
+/*
+ * Linux login: the SSH key when there is one, else a random password that
+ * is never kept (ARM demands one or the other; the agent needs neither).
+ */
+static json_t *os_login(const char *name, const char *key)
+{
+	char secret[40], path[96];
+	json_t *os;
+
+	if (key && *key) {
+		snprintf(path, sizeof(path), "/home/%s/.ssh/authorized_keys", AZURE_ADMIN);
+		return json_pack("{s:s, s:s, s:{s:b, s:{s:[{s:s, s:s}]}}}", "computerName", name,
+				 "adminUsername", AZURE_ADMIN, "linuxConfiguration",
+				 "disablePasswordAuthentication", 1, "ssh", "publicKeys", "path",
+				 path, "keyData", key);
+	}
+	if (hash_random_hex(secret + 4, 16) != 0)
+		return NULL;
+	memcpy(secret, "Bf1!", 4);	/* upper, lower, digit, symbol: ARM's rule */
+	os = json_pack("{s:s, s:s, s:s}", "computerName", name, "adminUsername", AZURE_ADMIN,
+		       "adminPassword", secret);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return os;
+}
+
+/* osProfile: the login and the user data (customData, base64, read by cloud-init). */
+static json_t *os_profile(const struct azure_conn *c, const struct drv_vm_req *req)
+{
+	json_t *os = os_login(req->name, req->ssh_public_key ? req->ssh_public_key : c->ssh_key);
+	struct sbuf ud = SBUF_INIT;
+
+	if (os && req->user_data && *req->user_data &&
+	    codec_b64_encode(&ud, req->user_data, strlen(req->user_data)) == 0)
+		json_object_set_new(os, "customData", json_string(sbuf_str(&ud)));
+	sbuf_release(&ud);
+	return os;
+}
+
+static json_t *vm_body(struct azure_conn *c, const struct drv_vm_req *req,
+		       const struct azure_image *img, const char *nic_id, json_t *tags)
+{
+	char size[96], disk[96];
+	json_t *body;
+
+	size_name(c, req->spec, size, sizeof(size));
+	snprintf(disk, sizeof(disk), "%s-osdisk", req->name);
+	body = json_pack("{s:s, s:O, s:{s:{s:s}, s:{s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s,"
+			 " s:{s:s}}}, s:o, s:{s:[{s:s, s:{s:b, s:s}}]}}}",
+			 "location", c->location, "tags", tags,
+			 "properties", "hardwareProfile", "vmSize", size,
+			 "storageProfile", "imageReference", "publisher", img->publisher,
+			 "offer", img->offer, "sku", img->sku, "version", "latest",
+			 "osDisk", "name", disk, "createOption", "FromImage", "deleteOption", "Delete",
+			 "managedDisk", "storageAccountType", "Standard_LRS",
+			 "osProfile", os_profile(c, req),
+			 "networkProfile", "networkInterfaces", "id", nic_id, "properties",
+			 "primary", 1, "deleteOption", "Delete");
+	if (body && c->zone[0])
+		json_object_set_new(body, "zones", json_pack("[s]", c->zone));
+	return body;
+}
+
+/* A VM of this name already: 1 and *out when it is this create's, -EIO when another's, 0 none. */
+static int create_found(struct azure_conn *c, const struct drv_ctx *ctx,
+			const struct drv_vm_req *req, struct drv_vm *out, struct drv_error *err)
+{
+	char msg[160];
+	int rc = azure_get_vm(c, ctx, req->name, out, err);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	if (strcmp(out->client_token, req->client_token) == 0)
+		return 1;
+	snprintf(msg, sizeof(msg), "a VM named %s exists for another request", req->name);
+	return drv_fail(err, EIO, "Conflict", msg);
+}
+
+static int create_prepare(struct azure_conn *c, const struct drv_ctx *ctx,
+			  const struct drv_vm_req *req, struct azure_image *img, char *buf,
+			  size_t size, struct drv_error *err)
+{
+	char msg[192];
+	int rc = check_name(req->name, err);
+
+	if (rc == 0 && (!req->spec || !req->image || !req->client_token))
+		rc = drv_fail(err, EINVAL, "MissingParameter",
+			      "a create needs a spec, an image and a client token");
+	if (rc == 0 && azure_image_find(req->image, img, buf, size) != 0) {
+		snprintf(msg, sizeof(msg), "no image alias or URN (publisher:offer:sku) %s",
+			 req->image);
+		rc = drv_fail(err, EINVAL, "UnknownImage", msg);
+	}
+	return rc ? rc : azure_setup(c, ctx, err);
+}
+
+int azure_create_vm(void *conn, const struct drv_ctx *ctx, const struct drv_vm_req *req,
+		    struct drv_vm *out, struct drv_error *err)
+{
+	struct azure_conn *c = conn;
+	struct azure_image img;
+	char urn[256], nic[VM_PATH_MAX], path[VM_PATH_MAX];
+	json_t *tags = NULL, *body = NULL, *doc = NULL;
+	int rc = create_prepare(c, ctx, req, &img, urn, sizeof(urn), err);
+
+	if (rc == 0)
+		rc = create_found(c, ctx, req, out, err);
+	if (rc != 0)
+		return rc > 0 ? 0 : rc;
+	tags = vm_tags(req);
+	rc = tags ? azure_vm_network(c, ctx, req->name, tags, nic, sizeof(nic), err) : -ENOMEM;
+	if (rc == 0)
+		body = vm_body(c, req, &img, nic, tags);
+	if (rc == 0 && !body)
+		rc = -ENOMEM;
+	vm_path(c, req->name, "", path, sizeof(path));
+	if (rc == 0)
+		rc = azure_call(c, ctx, "PUT", path, AZURE_API_COMPUTE, body, NULL, &doc, err);
+	if (rc == 0 && azure_parse_vm(doc, out) != 0)
+		rc = drv_fail(err, EIO, "BadAnswer", "ARM accepted the VM but answered no name");
+	if (rc == 0 && out->status == DRV_VM_UNDEFINED)
+		out->status = DRV_VM_CREATING;
+	json_decref(doc);
+	json_decref(body);
+	json_decref(tags);
+	return rc;
+}
+
+/* ---- actions, delete, tags -------------------------------------------------------- */
+
+int azure_control_vm(void *conn, const struct drv_ctx *ctx, const char *csp_id,
+		     enum drv_action action, struct drv_error *err)
+{
+	static const char *const verbs[] = {
+		[DRV_ACT_SUSPEND] = "/deallocate", [DRV_ACT_RESUME] = "/start",
+		[DRV_ACT_REBOOT] = "/restart",
+	};
+	char path[VM_PATH_MAX];
+	int rc = check_name(csp_id, err);
+
+	if (rc)
+		return rc;
+	if (action < DRV_ACT_SUSPEND || action > DRV_ACT_REBOOT)
+		return drv_fail(err, EINVAL, "InvalidAction", "unknown action");
+	vm_path(conn, csp_id, verbs[action], path, sizeof(path));
+	return azure_call(conn, ctx, "POST", path, AZURE_API_COMPUTE, NULL, NULL, NULL, err);
+}
+
+int azure_delete_vm(void *conn, const struct drv_ctx *ctx, const char *csp_id,
+		    struct drv_error *err)
+{
+	struct http_response resp = HTTP_RESPONSE_INIT;
+	char path[VM_PATH_MAX];
+	int rc = check_name(csp_id, err);
+
+	if (rc)
+		return rc;
+	vm_path(conn, csp_id, "", path, sizeof(path));
+	rc = azure_call(conn, ctx, "DELETE", path, AZURE_API_COMPUTE, NULL, &resp, NULL, err);
+	if (rc == 0)
+		rc = azure_wait(conn, ctx, &resp, path, AZURE_API_COMPUTE, err);
+	http_response_release(&resp);
+	if (rc == 0 || rc == -ENOENT)
+		rc = azure_vm_leftovers(conn, ctx, csp_id, err);
+	return rc;
+}
+
+static bool standard_tag(const char *key)
+{
+	return strcmp(key, DRV_TAG_ID) == 0 || strcmp(key, DRV_TAG_GROUP) == 0 ||
+	       strcmp(key, DRV_TAG_MANAGED) == 0 || strcmp(key, AZURE_TAG_TOKEN) == 0;
+}
+
+int azure_tag_vm(void *conn, const struct drv_ctx *ctx, const char *csp_id,
+		 const struct drv_kv *tags, size_t ntags, struct drv_error *err)
+{
+	char path[VM_PATH_MAX];
+	json_t *doc = NULL, *keep, *v, *body;
+	const char *key;
+	int rc = check_name(csp_id, err);
+
+	vm_path(conn, csp_id, "", path, sizeof(path));
+	if (rc == 0)
+		rc = azure_call(conn, ctx, "GET", path, AZURE_API_COMPUTE, NULL, NULL, &doc, err);
+	if (rc)
+		return rc;
+	keep = json_object();
+	json_object_foreach(json_object_get(doc, "tags"), key, v) {
+		if (standard_tag(key))
+			json_object_set(keep, key, v);
+	}
+	for (size_t i = 0; i < ntags; i++) {
+		if (!standard_tag(tags[i].key))
+			json_object_set_new(keep, tags[i].key, json_string(tags[i].value));
+	}
+	json_decref(doc);
+	body = json_pack("{s:o}", "tags", keep);
+	rc = body ? azure_call(conn, ctx, "PATCH", path, AZURE_API_COMPUTE, body, NULL, NULL, err)
+		  : -ENOMEM;
+	json_decref(body);
+	return rc;
+}
