@@ -69,6 +69,8 @@ enum drv_action {
 #define DRV_CAP_IDEMPOTENT	(1u << 4)	/* create honours client_token */
 #define DRV_CAP_PRICES		(1u << 5)	/* list_specs gives prices */
 #define DRV_CAP_SSH_KEY		(1u << 6)
+#define DRV_CAP_CREDENTIAL	(1u << 7)	/* needs a credential: without one the
+						 * engine shows health "unconfigured" */
 
 /* Standard tag keys every created resource carries. */
 #define DRV_TAG_ID	"baristafs-id"
@@ -100,7 +102,10 @@ struct drv_config {
 	const char *cloud;	/* the cloud folder's name */
 	const json_t *spec;	/* object: driver region zone endpoint auth_endpoint
 				 * ca_file, plus driver-specific settings */
-	const json_t *credential; /* object of the driver's credential keys; NULL if unset */
+	const json_t *credential; /* object of the driver's credential keys; NULL while
+				 * unset: connect() still succeeds (the user writes the
+				 * spec first, the credential next) and calls answer
+				 * -EACCES until one is given */
 	const char *state_dir;	/* existing directory private to this connection */
 };
 

@@ -1,0 +1,801 @@
+/*
+ * ops.c - the FUSE low-level operations over the engine.
+ *
+ * Caching, the decision a reader would otherwise get wrong:
+ *  - State files are generated whole at open() and served through the
+ *    page cache (keep_cache) while their content stays the same.  open()
+ *    hashes the content and compares it with what the kernel was last
+ *    given for that inode; when it changed, the cached pages are dropped
+ *    (no keep_cache) and the cached attributes invalidated, so the next
+ *    read sees the new content with its exact size.  A warm `cat` costs
+ *    one round trip (open), and no read ever sees a stale or cut value.
+ *  - Logs (events, calls) and `wait` use direct I/O: they grow or block.
+ *  - Writes go straight through (direct I/O); documents are buffered per
+ *    open file, checked at each write() and applied at flush (close).
+ *  - Directory listings are snapshots taken at opendir, cached by the
+ *    kernel (cache_readdir) with the same hash rule.
+ * No operation waits on a cloud: everything comes from the engine's model.
+ */
+#include "fs/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/names.h"
+
+#define DOC_MAX (1u << 20)
+
+struct fs_fh {
+	uint64_t id;
+	unsigned idx;
+	const struct tnode *node;
+	struct sbuf content;	/* what reads of this open file see */
+	struct sbuf wbuf;	/* what the writer wrote so far */
+	bool writer;
+	bool pending;		/* wbuf not applied yet */
+	int werr;		/* a refused write: the rest fail alike */
+	off_t seen;		/* poll: how far a stream was read */
+};
+
+struct fs_dent {
+	char *name;
+	struct stat st;
+};
+
+struct fs_dh {
+	struct fs_dent *d;
+	size_t n, cap;
+};
+
+static struct fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* Object attributes and the node an inode names. */
+static int node_of(struct fs *fs, fuse_ino_t ino, struct eng_attr *a, unsigned *idx,
+		   const struct tnode **n)
+{
+	uint64_t id;
+	int rc;
+
+	tree_split(ino, &id, idx);
+	rc = engine_attr(fs->eng, id, a);
+	if (rc)
+		return rc;
+	*n = tree_node(a->kind, *idx);
+	return *n ? 0 : -ENOENT;
+}
+
+static void fill_stat(struct fs *fs, const struct eng_attr *a, unsigned idx,
+		      const struct tnode *n, struct stat *st)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = tree_ino(a->id, idx);
+	st->st_mode = n->mode;
+	st->st_nlink = 1;
+	st->st_uid = a->uid;
+	st->st_gid = a->gid;
+	st->st_blksize = 4096;
+	st->st_mtim.tv_sec = a->mtime_ms / 1000;
+	st->st_mtim.tv_nsec = (a->mtime_ms % 1000) * 1000000;
+	st->st_ctim = st->st_mtim;
+	st->st_atim = st->st_mtim;
+	if (n->flags & TF_STREAM)
+		st->st_size = (off_t)n->size(fs->eng, a->id);
+	else if (!(n->flags & TF_DIR) && n->read && n->read(fs->eng, a->id, n, &sb) == 0)
+		st->st_size = (off_t)sb.len;
+	st->st_blocks = (st->st_size + 511) / 512;
+	sbuf_release(&sb);
+}
+
+static void reply_entry(struct fs *fs, fuse_req_t req, const struct eng_attr *a, unsigned idx,
+			const struct tnode *n)
+{
+	struct fuse_entry_param e = { 0 };
+
+	fill_stat(fs, a, idx, n, &e.attr);
+	e.ino = e.attr.st_ino;
+	e.attr_timeout = fs->attr_timeout;
+	e.entry_timeout = fs->entry_timeout;
+	fuse_reply_entry(req, &e);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	conn->want |= FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_ATOMIC_O_TRUNC;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	conn->want &= ~(unsigned)FUSE_CAP_POSIX_LOCKS;
+	conn->want &= ~(unsigned)FUSE_CAP_FLOCK_LOCKS;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	const struct tnode *pn;
+	struct eng_attr pa, ca;
+	unsigned pidx;
+	int idx, rc = node_of(fs, parent, &pa, &pidx, &pn);
+
+	if (rc || !(pn->flags & TF_DIR)) {
+		fuse_reply_err(req, rc ? -rc : ENOTDIR);
+		return;
+	}
+	if (pn->flags & TF_CONTAINER) {
+		rc = engine_lookup(fs->eng, pa.id, pn->lists, name, &ca);
+		if (rc)
+			fuse_reply_err(req, -rc);
+		else
+			reply_entry(fs, req, &ca, 0, tree_node(ca.kind, 0));
+		return;
+	}
+	idx = tree_find(pa.kind, pidx, name);
+	if (idx < 0)
+		fuse_reply_err(req, ENOENT);
+	else
+		reply_entry(fs, req, &pa, (unsigned)idx, tree_node(pa.kind, (unsigned)idx));
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	(void)ino;
+	(void)nlookup;
+	fuse_reply_none(req); /* inodes carry no state */
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	(void)count;
+	(void)forgets;
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	const struct tnode *n;
+	struct eng_attr a;
+	struct stat st;
+	unsigned idx;
+	int rc = node_of(fs, ino, &a, &idx, &n);
+
+	(void)fi;
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fill_stat(fs, &a, idx, n, &st);
+	fuse_reply_attr(req, &st, fs->attr_timeout);
+}
+
+/* Only what shells do on write: truncate to 0 (O_TRUNC, `: >`) and touch. */
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	const int ok = FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+		       FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
+	struct fs *fs = fs_of(req);
+	const struct tnode *n;
+	struct eng_attr a;
+	unsigned idx;
+	int rc = node_of(fs, ino, &a, &idx, &n);
+
+	if (!rc && (!n->write || (to_set & ~ok) ||
+		    ((to_set & FUSE_SET_ATTR_SIZE) && attr->st_size != 0)))
+		rc = -EPERM;
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	op_getattr(req, ino, fi);
+}
+
+/* ---- files ------------------------------------------------------------------------ */
+
+/* Generate the content and decide whether the page cache may be kept. */
+static int open_state_file(struct fs *fs, fuse_ino_t ino, struct fs_fh *fh,
+			   struct fuse_file_info *fi)
+{
+	uint64_t h;
+	void *prev;
+	int rc = fh->node->read(fs->eng, fh->id, fh->node, &fh->content);
+
+	if (rc)
+		return rc;
+	h = hash_bytes(fh->content.buf ? fh->content.buf : "", fh->content.len,
+		       0xcbf29ce484222325ull) | 1;
+	pthread_mutex_lock(&fs->lock);
+	prev = idmap_get(&fs->served, ino);
+	idmap_put(&fs->served, ino, (void *)(uintptr_t)h);
+	pthread_mutex_unlock(&fs->lock);
+	fi->keep_cache = prev == (void *)(uintptr_t)h;
+	if (!fi->keep_cache && fs->se)
+		fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0); /* attributes only */
+	return 0;
+}
+
+static int open_check(const struct tnode *n, int flags)
+{
+	int acc = flags & O_ACCMODE;
+
+	if (n->flags & TF_DIR)
+		return -EISDIR;
+	if (acc != O_RDONLY && !n->write)
+		return -EACCES;
+	if (acc != O_WRONLY && (n->flags & TF_CTL))
+		return -EACCES;
+	return 0;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	const struct tnode *n;
+	struct eng_attr a;
+	struct fs_fh *fh;
+	unsigned idx;
+	int rc = node_of(fs, ino, &a, &idx, &n);
+
+	if (!rc)
+		rc = open_check(n, fi->flags);
+	fh = rc ? NULL : calloc(1, sizeof(*fh));
+	if (!rc && !fh)
+		rc = -ENOMEM;
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fh->id = a.id;
+	fh->idx = idx;
+	fh->node = n;
+	fh->writer = (fi->flags & O_ACCMODE) != O_RDONLY;
+	fh->wbuf.max = DOC_MAX;
+	if (fh->writer || (n->flags & (TF_STREAM | TF_WAIT)))
+		fi->direct_io = 1;
+	if (n->flags & TF_WAIT)
+		fi->nonseekable = 1;
+	if (!fh->writer && n->read)
+		rc = open_state_file(fs, ino, fh, fi);
+	if (rc) {
+		sbuf_release(&fh->content);
+		free(fh);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fh->seen = (n->flags & TF_STREAM) ? (off_t)n->size(fs->eng, a.id) : 0;
+	if (n->flags & TF_STREAM)
+		fh->seen = 0;
+	fi->noflush = !fh->writer;
+	fi->fh = (uintptr_t)fh;
+	fuse_reply_open(req, fi);
+}
+
+static void reply_slice(fuse_req_t req, const struct sbuf *sb, size_t size, off_t off)
+{
+	if (off < 0 || (size_t)off >= sb->len) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (size > sb->len - (size_t)off)
+		size = sb->len - (size_t)off;
+	fuse_reply_buf(req, sb->buf + off, size);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_fh *fh = (struct fs_fh *)(uintptr_t)fi->fh;
+	struct sbuf sb = SBUF_INIT;
+	int rc;
+
+	(void)ino;
+	if (fh->node->flags & TF_WAIT) {
+		if (off > 0)
+			fuse_reply_buf(req, NULL, 0);
+		else
+			fs_wait_read(fs, req, fh->id);
+		return;
+	}
+	if (!(fh->node->flags & TF_STREAM)) {
+		reply_slice(req, &fh->content, size, off);
+		return;
+	}
+	rc = fh->node->stream(fs->eng, fh->id, off, size, &sb);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, sb.buf, sb.len);
+	if (!rc)
+		fh->seen = off + (off_t)sb.len;
+	sbuf_release(&sb);
+}
+
+/* Put data at off in the document buffer; O_APPEND and gaps append. */
+static int buffer_write(struct fs_fh *fh, const char *buf, size_t size, off_t off)
+{
+	if (off >= 0 && (size_t)off < fh->wbuf.len)
+		fh->wbuf.len = (size_t)off;
+	return sbuf_add(&fh->wbuf, buf, size) == 0 ? 0 : -EFBIG;
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_fh *fh = (struct fs_fh *)(uintptr_t)fi->fh;
+	const struct tnode *n = fh->node;
+	struct sbuf why = SBUF_INIT;
+	int rc;
+
+	(void)ino;
+	if (n->flags & TF_CTL) {
+		rc = n->write(fs->eng, fh->id, n, buf, size, false, &why);
+	} else if (fh->werr) {
+		rc = fh->werr;
+	} else {
+		rc = buffer_write(fh, buf, size, off);
+		if (!rc)
+			rc = n->write(fs->eng, fh->id, n, fh->wbuf.buf, fh->wbuf.len, true, &why);
+		if (rc == -EAGAIN)
+			rc = 0; /* not a whole document yet: wait for more */
+		fh->pending = true;
+		if (rc)
+			fh->werr = rc;
+	}
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_write(req, size);
+	sbuf_release(&why);
+}
+
+/* Apply a written document (close).  The engine records any refusal. */
+static int apply(struct fs *fs, struct fs_fh *fh)
+{
+	struct sbuf why = SBUF_INIT;
+	int rc;
+
+	if (!fh->pending || fh->werr)
+		return fh->werr;
+	fh->pending = false;
+	rc = fh->node->write(fs->eng, fh->id, fh->node, fh->wbuf.buf ? fh->wbuf.buf : "",
+			     fh->wbuf.len, false, &why);
+	sbuf_release(&why);
+	return rc;
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_fh *fh = (struct fs_fh *)(uintptr_t)fi->fh;
+	int rc = apply(fs_of(req), fh);
+
+	(void)ino;
+	fuse_reply_err(req, -rc);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_fh *fh = (struct fs_fh *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	apply(fs_of(req), fh);
+	sbuf_release(&fh->content);
+	sbuf_release(&fh->wbuf);
+	free(fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static bool content_changed(struct fs *fs, struct fs_fh *fh)
+{
+	struct sbuf now = SBUF_INIT;
+	bool changed;
+
+	if (fh->node->flags & TF_STREAM)
+		return (off_t)fh->node->size(fs->eng, fh->id) > fh->seen;
+	if (fh->node->read(fs->eng, fh->id, fh->node, &now) != 0)
+		return true; /* gone: readable, read says ENOENT */
+	changed = now.len != fh->content.len ||
+		  (now.len && memcmp(now.buf, fh->content.buf, now.len) != 0);
+	sbuf_release(&now);
+	return changed;
+}
+
+/*
+ * poll(): a state file or log with TF_POLL is ready (POLLIN|POLLPRI) once
+ * it changed since this open file read it; until then poll() blocks.
+ */
+static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		    struct fuse_pollhandle *ph)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_fh *fh = (struct fs_fh *)(uintptr_t)fi->fh;
+	unsigned ready = POLLIN | POLLRDNORM | POLLPRI;
+
+	(void)ino;
+	if (!(fh->node->flags & TF_POLL) || content_changed(fs, fh)) {
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		fuse_reply_poll(req, fh->node->flags & TF_POLL ? ready : POLLIN | POLLRDNORM);
+		return;
+	}
+	if (ph)
+		fs_poll_register(fs, fh->id, ph);
+	fuse_reply_poll(req, 0);
+}
+
+/* ---- directories ------------------------------------------------------------------------ */
+
+static int dh_add(struct fs_dh *dh, const char *name, const struct stat *st)
+{
+	if (dh->n == dh->cap) {
+		size_t cap = dh->cap ? dh->cap * 2 : 32;
+		struct fs_dent *d = realloc(dh->d, cap * sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		dh->d = d;
+		dh->cap = cap;
+	}
+	dh->d[dh->n].name = strdup(name);
+	if (!dh->d[dh->n].name)
+		return -ENOMEM;
+	dh->d[dh->n++].st = *st;
+	return 0;
+}
+
+struct collect {
+	struct eng_attr *a;
+	char **names;
+	size_t n, cap;
+};
+
+static int collect_child(void *arg, const char *name, const struct eng_attr *a)
+{
+	struct collect *c = arg;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct eng_attr *na = realloc(c->a, cap * sizeof(*na));
+		char **nn = na ? realloc(c->names, cap * sizeof(*nn)) : NULL;
+
+		if (na)
+			c->a = na;
+		if (!nn)
+			return -ENOMEM;
+		c->names = nn;
+		c->cap = cap;
+	}
+	c->names[c->n] = strdup(name);
+	c->a[c->n++] = *a;
+	return 0;
+}
+
+/* Container entries: list under the engine lock, stat after it. */
+static int fill_container(struct fs *fs, const struct eng_attr *pa, const struct tnode *pn,
+			  struct fs_dh *dh)
+{
+	struct collect c = { 0 };
+	struct stat st;
+	int rc = engine_list(fs->eng, pa->id, pn->lists, collect_child, &c);
+
+	for (size_t i = 0; i < c.n; i++) {
+		if (!rc && c.names[i]) {
+			fill_stat(fs, &c.a[i], 0, tree_node(c.a[i].kind, 0), &st);
+			rc = dh_add(dh, c.names[i], &st);
+		}
+		free(c.names[i]);
+	}
+	free(c.names);
+	free(c.a);
+	return rc;
+}
+
+static int fill_fixed(struct fs *fs, const struct eng_attr *pa, unsigned pidx,
+		      struct fs_dh *dh)
+{
+	size_t n;
+	const struct tnode *t = tree_table(pa->kind, &n);
+	struct stat st;
+	int rc = 0;
+
+	for (size_t i = 1; i < n && !rc; i++) {
+		if (t[i].parent != pidx)
+			continue;
+		fill_stat(fs, pa, (unsigned)i, &t[i], &st);
+		rc = dh_add(dh, t[i].name, &st);
+	}
+	return rc;
+}
+
+/* The inode of the directory holding a directory. */
+static fuse_ino_t parent_ino(struct fs *fs, const struct eng_attr *a, unsigned idx,
+			     const struct tnode *n)
+{
+	struct eng_attr pa;
+	int c;
+
+	if (idx)
+		return tree_ino(a->id, n->parent);
+	if (a->kind == EK_ROOT || engine_attr(fs->eng, a->parent, &pa) != 0)
+		return FUSE_ROOT_ID;
+	c = tree_container(pa.kind, a->kind);
+	return tree_ino(pa.id, c < 0 ? 0 : (unsigned)c);
+}
+
+static void dh_free(struct fs_dh *dh)
+{
+	for (size_t i = 0; i < dh->n; i++)
+		free(dh->d[i].name);
+	free(dh->d);
+	free(dh);
+}
+
+static uint64_t listing_hash(const struct fs_dh *dh)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < dh->n; i++) {
+		h = hash_bytes(dh->d[i].name, strlen(dh->d[i].name) + 1, h);
+		h = hash_bytes(&dh->d[i].st.st_ino, sizeof(dh->d[i].st.st_ino), h);
+	}
+	return h | 1;
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_dh *dh = calloc(1, sizeof(*dh));
+	const struct tnode *n;
+	struct eng_attr a;
+	struct stat st = { .st_mode = S_IFDIR };
+	unsigned idx;
+	uint64_t h;
+	void *prev;
+	int rc = dh ? node_of(fs, ino, &a, &idx, &n) : -ENOMEM;
+
+	if (!rc && !(n->flags & TF_DIR))
+		rc = -ENOTDIR;
+	if (!rc) {
+		st.st_ino = ino;
+		rc = dh_add(dh, ".", &st);
+		st.st_ino = parent_ino(fs, &a, idx, n);
+		if (!rc)
+			rc = dh_add(dh, "..", &st);
+	}
+	if (!rc)
+		rc = (n->flags & TF_CONTAINER) ? fill_container(fs, &a, n, dh)
+					       : fill_fixed(fs, &a, idx, dh);
+	if (rc) {
+		if (dh)
+			dh_free(dh);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	h = listing_hash(dh);
+	pthread_mutex_lock(&fs->lock);
+	prev = idmap_get(&fs->served, ino);
+	idmap_put(&fs->served, ino, (void *)(uintptr_t)h);
+	pthread_mutex_unlock(&fs->lock);
+	fi->cache_readdir = 1;
+	fi->keep_cache = prev == (void *)(uintptr_t)h;
+	fi->fh = (uintptr_t)dh;
+	fuse_reply_open(req, fi);
+}
+
+static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
+		       bool plus)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_dh *dh = (struct fs_dh *)(uintptr_t)fi->fh;
+	char *buf = malloc(size);
+	size_t used = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = (size_t)(off < 0 ? 0 : off); i < dh->n; i++) {
+		const struct fs_dent *d = &dh->d[i];
+		struct fuse_entry_param e = { .attr = d->st };
+		size_t need;
+
+		if (!plus) {
+			need = fuse_add_direntry(req, buf + used, size - used, d->name, &d->st,
+						 (off_t)i + 1);
+		} else {
+			bool dot = strcmp(d->name, ".") == 0 || strcmp(d->name, "..") == 0;
+
+			e.ino = dot ? 0 : d->st.st_ino;
+			e.attr_timeout = fs->attr_timeout;
+			e.entry_timeout = fs->entry_timeout;
+			need = fuse_add_direntry_plus(req, buf + used, size - used, d->name, &e,
+						      (off_t)i + 1);
+		}
+		if (need > size - used)
+			break;
+		used += need;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	do_readdir(req, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	(void)ino;
+	do_readdir(req, size, off, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	dh_free((struct fs_dh *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct fs *fs = fs_of(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct sbuf why = SBUF_INIT;
+	const struct tnode *pn;
+	struct eng_attr pa, ca;
+	unsigned pidx;
+	int rc = node_of(fs, parent, &pa, &pidx, &pn);
+
+	(void)mode;
+	if (!rc && !(pn->flags & TF_MKDIR))
+		rc = tree_find(pa.kind, pidx, name) >= 0 ? -EEXIST : -EPERM;
+	else if (!rc && pn->lists == EK_NONE)
+		rc = -EOPNOTSUPP; /* apps/: a later release */
+	else if (!rc && pn->lists == EK_CLOUD)
+		rc = engine_cloud_create(fs->eng, name, ctx->uid, ctx->gid, &why);
+	else if (!rc)
+		rc = engine_group_create(fs->eng, name, ctx->uid, ctx->gid, &why);
+	if (!rc)
+		rc = engine_lookup(fs->eng, pa.id, pn->lists, name, &ca);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		reply_entry(fs, req, &ca, 0, tree_node(ca.kind, 0));
+	sbuf_release(&why);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	struct sbuf why = SBUF_INIT;
+	const struct tnode *pn;
+	struct eng_attr pa;
+	unsigned pidx;
+	int rc = node_of(fs, parent, &pa, &pidx, &pn);
+
+	if (!rc && !(pn->flags & TF_MKDIR))
+		rc = tree_find(pa.kind, pidx, name) >= 0 ? -EPERM : -ENOENT;
+	else if (!rc && pn->lists == EK_CLOUD)
+		rc = engine_cloud_remove(fs->eng, name, &why);
+	else if (!rc && pn->lists == EK_GROUP)
+		rc = engine_group_remove(fs->eng, name, &why);
+	else if (!rc)
+		rc = -ENOENT;
+	fuse_reply_err(req, -rc);
+	sbuf_release(&why);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	const struct tnode *pn;
+	struct eng_attr pa, ca;
+	unsigned pidx;
+	int rc = node_of(fs, parent, &pa, &pidx, &pn);
+
+	if (!rc && (pn->flags & TF_CONTAINER))
+		rc = engine_lookup(fs->eng, pa.id, pn->lists, name, &ca) ? -ENOENT : -EPERM;
+	else if (!rc)
+		rc = tree_find(pa.kind, pidx, name) >= 0 ? -EPERM : -ENOENT;
+	fuse_reply_err(req, -rc);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	(void)parent;
+	(void)name;
+	(void)newparent;
+	(void)newname;
+	(void)flags;
+	fuse_reply_err(req, EPERM);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)fi;
+	fuse_reply_err(req, EACCES); /* files exist with their object; none can be added */
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     dev_t rdev)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)rdev;
+	fuse_reply_err(req, EACCES);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv = { .f_bsize = 4096, .f_frsize = 4096, .f_namemax = NAME_MAX_LEN };
+
+	(void)ino;
+	fuse_reply_statfs(req, &sv);
+}
+
+const struct fuse_lowlevel_ops fs_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.poll = op_poll,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.mkdir = op_mkdir,
+	.rmdir = op_rmdir,
+	.unlink = op_unlink,
+	.rename = op_rename,
+	.create = op_create,
+	.mknod = op_mknod,
+	.statfs = op_statfs,
+};
