@@ -15,6 +15,7 @@
  */
 #include "drivers/azure/azure.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,54 +89,160 @@ int azure_get_vm(void *conn, const struct drv_ctx *ctx, const char *csp_id, stru
 	return rc;
 }
 
-struct vm_walk {
-	struct azure_conn *c;
-	const struct drv_ctx *ctx;
+/*
+ * list_vms joins four listings, so that a poll costs the same for 1 VM as
+ * for 1000: the group's VMs (model and tags), the subscription's VMs with
+ * statusOnly=true (their instance views: lists otherwise carry no power
+ * state), and the group's NICs and public IPs (addresses).  A VM the status
+ * listing missed is read on its own.
+ */
+struct vm_index {
+	json_t *vms;		/* matching VMs of the group, in listing order */
+	json_t *status;		/* lower-case id -> instanceView */
+	json_t *nics;		/* lower-case id -> NIC */
+	json_t *ips;		/* lower-case id -> public IP */
 	const char *key, *value;	/* the tag filter */
-	drv_vm_cb cb;
-	void *arg;
-	struct drv_error *err;
-	int rc;
 };
 
-/* Lists carry no power state: each VM that matches is read again with its instance view. */
-static int vm_item(void *arg, const json_t *item)
+static void id_key(const char *id, char *key, size_t size)
 {
-	struct vm_walk *w = arg;
-	const char *v = jsonh_str(json_object_get(item, "tags"), w->key);
-	const char *name = jsonh_str(item, "name");
+	size_t n = 0;
+
+	for (; id && id[n] && n + 1 < size; n++)
+		key[n] = (char)tolower((unsigned char)id[n]);
+	key[n] = '\0';
+}
+
+static int keep_match(void *arg, const json_t *vm)
+{
+	struct vm_index *x = arg;
+	const char *v = jsonh_str(json_object_get(vm, "tags"), x->key);
+
+	if (v && strcmp(v, x->value) == 0)
+		json_array_append(x->vms, (json_t *)vm);
+	return 0;
+}
+
+/* Keep a listed item under its lower-case id; for statuses, its instance view. */
+static int keep_by_id(json_t *map, const json_t *item, const json_t *what)
+{
+	char key[VM_PATH_MAX];
+
+	id_key(jsonh_str(item, "id"), key, sizeof(key));
+	if (key[0] && what)
+		json_object_set(map, key, (json_t *)what);
+	return 0;
+}
+
+static int keep_status(void *arg, const json_t *vm)
+{
+	return keep_by_id(((struct vm_index *)arg)->status, vm,
+			  json_object_get(json_object_get(vm, "properties"), "instanceView"));
+}
+
+static int keep_nic(void *arg, const json_t *nic)
+{
+	return keep_by_id(((struct vm_index *)arg)->nics, nic, nic);
+}
+
+static int keep_ip(void *arg, const json_t *ip)
+{
+	return keep_by_id(((struct vm_index *)arg)->ips, ip, ip);
+}
+
+/* The listings besides the VMs'; any of them missing only costs per-VM reads. */
+static void index_extras(struct azure_conn *c, const struct drv_ctx *ctx, struct vm_index *x)
+{
+	struct drv_error ignored = { 0 };
+	char path[VM_PATH_MAX];
+
+	snprintf(path, sizeof(path),
+		 "subscriptions/%s/providers/Microsoft.Compute/virtualMachines?statusOnly=true",
+		 c->subscription);
+	azure_list(c, ctx, path, AZURE_API_COMPUTE, keep_status, x, &ignored);
+	azure_group_path(c, "providers/Microsoft.Network/networkInterfaces", path, sizeof(path));
+	azure_list(c, ctx, path, AZURE_API_NETWORK, keep_nic, x, &ignored);
+	azure_group_path(c, "providers/Microsoft.Network/publicIPAddresses", path, sizeof(path));
+	azure_list(c, ctx, path, AZURE_API_NETWORK, keep_ip, x, &ignored);
+}
+
+/* A VM from the index: its instance view and addresses joined in; 1 when it lacks a status. */
+static int index_read(const struct vm_index *x, json_t *vm, struct drv_vm *out)
+{
+	char key[VM_PATH_MAX], pip[VM_PATH_MAX];
+	const json_t *iv, *nic, *ip;
+
+	id_key(jsonh_str(vm, "id"), key, sizeof(key));
+	iv = json_object_get(x->status, key);
+	if (!iv)
+		return 1;
+	json_object_set(json_object_get(vm, "properties"), "instanceView", (json_t *)iv);
+	if (azure_parse_vm(vm, out) != 0)
+		return -EIO;
+	id_key(azure_vm_nic(vm), key, sizeof(key));
+	nic = json_object_get(x->nics, key);
+	azure_parse_nic(nic, out->private_ip, sizeof(out->private_ip), pip, sizeof(pip),
+			out->public_ip, sizeof(out->public_ip));
+	id_key(pip, key, sizeof(key));
+	ip = json_object_get(x->ips, key);
+	if (!out->public_ip[0])
+		jsonh_copy(out->public_ip, sizeof(out->public_ip),
+			   jsonh_str(json_object_get(ip, "properties"), "ipAddress"));
+	return 0;
+}
+
+/* Hand each matching VM to cb; 0, or -errno of a per-VM read. */
+static int index_emit(struct azure_conn *c, const struct drv_ctx *ctx, const struct vm_index *x,
+		      drv_vm_cb cb, void *arg, struct drv_error *err)
+{
 	struct drv_vm vm;
+	json_t *doc;
+	size_t i;
 	int rc;
 
-	if (!v || !name || strcmp(v, w->value) != 0)
-		return 0;
-	rc = azure_get_vm(w->c, w->ctx, name, &vm, w->err);
-	if (rc == -ENOENT)
-		return 0;	/* deleted since the listing */
-	if (rc) {
-		w->rc = rc;
-		return 1;
+	json_array_foreach(x->vms, i, doc) {
+		rc = index_read(x, doc, &vm);
+		if (rc < 0)
+			continue;	/* an unreadable entry */
+		if (rc == 1)
+			rc = azure_get_vm(c, ctx, jsonh_str(doc, "name"), &vm, err);
+		if (rc == -ENOENT)
+			continue;	/* deleted since the listing */
+		if (rc)
+			return rc;
+		if (cb(arg, &vm))
+			break;
 	}
-	return w->cb(w->arg, &vm) ? 1 : 0;
+	return 0;
 }
 
 int azure_list_vms(void *conn, const struct drv_ctx *ctx, const struct drv_kv *filter,
 		   drv_vm_cb cb, void *arg, struct drv_error *err)
 {
 	struct azure_conn *c = conn;
-	struct vm_walk w = { c, ctx, DRV_TAG_MANAGED, DRV_TAG_MANAGED_VALUE, cb, arg, err, 0 };
+	struct vm_index x = { json_array(), json_object(), json_object(), json_object(),
+			      DRV_TAG_MANAGED, DRV_TAG_MANAGED_VALUE };
 	char path[VM_PATH_MAX];
-	int rc;
+	int rc = -ENOMEM;
 
 	if (filter) {
-		w.key = filter->key;
-		w.value = filter->value;
+		x.key = filter->key;
+		x.value = filter->value;
 	}
 	azure_group_path(c, "providers/Microsoft.Compute/virtualMachines", path, sizeof(path));
-	rc = azure_list(c, ctx, path, AZURE_API_COMPUTE, vm_item, &w, err);
+	if (x.vms && x.status && x.nics && x.ips)
+		rc = azure_list(c, ctx, path, AZURE_API_COMPUTE, keep_match, &x, err);
 	if (rc == -ENOENT)
-		return 0;	/* no resource group yet: no VMs */
-	return w.rc ? w.rc : rc > 0 ? 0 : rc;
+		rc = 0;		/* no resource group yet: no VMs */
+	if (rc == 0 && json_array_size(x.vms))
+		index_extras(c, ctx, &x);
+	if (rc == 0)
+		rc = index_emit(c, ctx, &x, cb, arg, err);
+	json_decref(x.vms);
+	json_decref(x.status);
+	json_decref(x.nics);
+	json_decref(x.ips);
+	return rc;
 }
 
 /* ---- create ---------------------------------------------------------------------- */
