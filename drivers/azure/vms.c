@@ -97,7 +97,8 @@ int azure_get_vm(void *conn, const struct drv_ctx *ctx, const char *csp_id, stru
  * listing missed is read on its own.
  */
 struct vm_index {
-	json_t *vms;		/* matching VMs of the group, in listing order */
+	json_t *vms;		/* lower-case id -> matching VM, in listing order (a
+				 * looping nextLink repeats entries: each counts once) */
 	json_t *status;		/* lower-case id -> instanceView */
 	json_t *nics;		/* lower-case id -> NIC */
 	json_t *ips;		/* lower-case id -> public IP */
@@ -113,16 +114,6 @@ static void id_key(const char *id, char *key, size_t size)
 	key[n] = '\0';
 }
 
-static int keep_match(void *arg, const json_t *vm)
-{
-	struct vm_index *x = arg;
-	const char *v = jsonh_str(json_object_get(vm, "tags"), x->key);
-
-	if (v && strcmp(v, x->value) == 0)
-		json_array_append(x->vms, (json_t *)vm);
-	return 0;
-}
-
 /* Keep a listed item under its lower-case id; for statuses, its instance view. */
 static int keep_by_id(json_t *map, const json_t *item, const json_t *what)
 {
@@ -132,6 +123,14 @@ static int keep_by_id(json_t *map, const json_t *item, const json_t *what)
 	if (key[0] && what)
 		json_object_set(map, key, (json_t *)what);
 	return 0;
+}
+
+static int keep_match(void *arg, const json_t *vm)
+{
+	struct vm_index *x = arg;
+	const char *v = jsonh_str(json_object_get(vm, "tags"), x->key);
+
+	return v && strcmp(v, x->value) == 0 ? keep_by_id(x->vms, vm, vm) : 0;
 }
 
 static int keep_status(void *arg, const json_t *vm)
@@ -196,11 +195,11 @@ static int index_emit(struct azure_conn *c, const struct drv_ctx *ctx, const str
 		      drv_vm_cb cb, void *arg, struct drv_error *err)
 {
 	struct drv_vm vm;
+	const char *id;
 	json_t *doc;
-	size_t i;
 	int rc;
 
-	json_array_foreach(x->vms, i, doc) {
+	json_object_foreach(x->vms, id, doc) {
 		rc = index_read(x, doc, &vm);
 		if (rc < 0)
 			continue;	/* an unreadable entry */
@@ -220,7 +219,7 @@ int azure_list_vms(void *conn, const struct drv_ctx *ctx, const struct drv_kv *f
 		   drv_vm_cb cb, void *arg, struct drv_error *err)
 {
 	struct azure_conn *c = conn;
-	struct vm_index x = { json_array(), json_object(), json_object(), json_object(),
+	struct vm_index x = { json_object(), json_object(), json_object(), json_object(),
 			      DRV_TAG_MANAGED, DRV_TAG_MANAGED_VALUE };
 	char path[VM_PATH_MAX];
 	int rc = -ENOMEM;
@@ -234,7 +233,7 @@ int azure_list_vms(void *conn, const struct drv_ctx *ctx, const struct drv_kv *f
 		rc = azure_list(c, ctx, path, AZURE_API_COMPUTE, keep_match, &x, err);
 	if (rc == -ENOENT)
 		rc = 0;		/* no resource group yet: no VMs */
-	if (rc == 0 && json_array_size(x.vms))
+	if (rc == 0 && json_object_size(x.vms))
 		index_extras(c, ctx, &x);
 	if (rc == 0)
 		rc = index_emit(c, ctx, &x, cb, arg, err);
