@@ -6,14 +6,19 @@
  * published vectors (RFC 4648, RFC 4231, RFC 2202) and their error cases.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "drivers/common/codec.h"
 #include "drivers/common/conf.h"
 #include "drivers/common/drvmap.h"
 #include "drivers/common/hash.h"
+#include "drivers/common/memo.h"
+#include "drivers/common/once.h"
 #include "drivers/common/params.h"
 #include "drivers/common/xmlh.h"
+#include "lib/clock.h"
 #include "tests/unit/cu.h"
 
 /* ---- codec ---------------------------------------------------------------- */
@@ -405,6 +410,109 @@ static void test_conf(void)
 	json_decref(o);
 }
 
+/* ---- memo and once ------------------------------------------------------------ */
+
+static void test_memo(void)
+{
+	struct memo m;
+	char v[16], small[3], key[16];
+	char longv[MEMO_VALUE_MAX + 1];
+
+	memo_init(&m);
+	CU_ASSERT_FALSE(memo_get(&m, "a", v, sizeof(v)));
+	memo_put(&m, "a", "1");
+	memo_put(&m, "a", "2");		/* replaced, not added */
+	CU_ASSERT_TRUE(memo_get(&m, "a", v, sizeof(v)));
+	CU_ASSERT_STRING_EQUAL(v, "2");
+	CU_ASSERT_FALSE(memo_get(&m, "a", small, 1));	/* does not fit */
+	memset(longv, 'x', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
+	memo_put(&m, "long", longv);			/* not stored */
+	CU_ASSERT_FALSE(memo_get(&m, "long", v, sizeof(v)));
+	for (int i = 0; i < MEMO_SLOTS; i++) {	/* fill up: "a" is the oldest, forgotten */
+		snprintf(key, sizeof(key), "k%d", i);
+		memo_put(&m, key, "v");
+	}
+	CU_ASSERT_FALSE(memo_get(&m, "a", v, sizeof(v)));
+	CU_ASSERT_TRUE(memo_get(&m, "k31", v, sizeof(v)));
+	memo_clear(&m);
+	CU_ASSERT_FALSE(memo_get(&m, "k31", v, sizeof(v)));
+	memo_release(&m);
+}
+
+struct step {
+	int runs;
+	int fail_first;
+	int sleep_ms;
+	pthread_mutex_t lock;
+};
+
+static int step_fn(void *arg)
+{
+	struct step *s = arg;
+	int n;
+
+	pthread_mutex_lock(&s->lock);
+	n = ++s->runs;
+	pthread_mutex_unlock(&s->lock);
+	if (s->sleep_ms)
+		usleep((useconds_t)s->sleep_ms * 1000);
+	return n <= s->fail_first ? -EIO : 0;
+}
+
+struct runner {
+	struct once *o;
+	struct step *s;
+	int64_t deadline;
+	int rc;
+};
+
+static void *run_once(void *arg)
+{
+	struct runner *r = arg;
+
+	r->rc = once_run(r->o, r->deadline, step_fn, r->s);
+	return NULL;
+}
+
+static void test_once(void)
+{
+	struct once o;
+	struct step s = { .fail_first = 1, .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct runner r[4];
+	pthread_t t[4];
+
+	once_init(&o);
+	CU_ASSERT_EQUAL(once_run(&o, 0, step_fn, &s), -EIO);	/* a failure is retried */
+	CU_ASSERT_EQUAL(once_run(&o, 0, step_fn, &s), 0);
+	CU_ASSERT_EQUAL(once_run(&o, 0, step_fn, &s), 0);	/* done: not run again */
+	CU_ASSERT_EQUAL(s.runs, 2);
+	once_reset(&o);
+	/* Four threads at once: the step runs once, the others wait for it. */
+	s = (struct step){ .sleep_ms = 100, .lock = PTHREAD_MUTEX_INITIALIZER };
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct runner){ &o, &s, 0, -1 };
+		pthread_create(&t[i], NULL, run_once, &r[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CU_ASSERT_EQUAL(r[i].rc, 0);
+	}
+	CU_ASSERT_EQUAL(s.runs, 1);
+	/* A waiter whose deadline passes while the step runs gives up. */
+	once_reset(&o);
+	s = (struct step){ .sleep_ms = 400, .lock = PTHREAD_MUTEX_INITIALIZER };
+	r[0] = (struct runner){ &o, &s, 0, -1 };
+	pthread_create(&t[0], NULL, run_once, &r[0]);
+	usleep(50 * 1000);
+	r[1] = (struct runner){ &o, &s, clock_mono_ms() + 50, -1 };
+	run_once(&r[1]);
+	CU_ASSERT_EQUAL(r[1].rc, -ETIMEDOUT);
+	pthread_join(t[0], NULL);
+	CU_ASSERT_EQUAL(r[0].rc, 0);
+	once_release(&o);
+}
+
 static const struct cu_test tests[] = {
 	{ "b64_rfc4648", test_b64_rfc4648 },
 	{ "b64_alphabets", test_b64_alphabets },
@@ -425,6 +533,8 @@ static const struct cu_test tests[] = {
 	{ "drvmap_detail", test_drvmap_detail },
 	{ "drvmap_status", test_drvmap_status },
 	{ "conf", test_conf },
+	{ "memo", test_memo },
+	{ "once", test_once },
 	{ NULL, NULL },
 };
 
