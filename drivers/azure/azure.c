@@ -73,7 +73,7 @@ static void conn_free(struct azure_conn *c)
 		return;
 	bearer_free(c->auth);
 	json_decref(c->sizes);
-	flight_release(&c->setup);
+	once_release(&c->setup);
 	pthread_mutex_destroy(&c->lock);
 	OPENSSL_cleanse(c->client_secret, sizeof(c->client_secret));
 	free(c);
@@ -91,7 +91,7 @@ static int azure_connect(const struct drv_config *cfg, void **conn, struct drv_e
 	if (!c)
 		return -ENOMEM;
 	pthread_mutex_init(&c->lock, NULL);
-	flight_init(&c->setup);
+	once_init(&c->setup);
 	snprintf(c->cloud, sizeof(c->cloud), "%s", cfg->cloud ? cfg->cloud : "default");
 	snprintf(c->prefix, sizeof(c->prefix), "baristafs-%s", c->cloud);
 	c->sizes = json_object();

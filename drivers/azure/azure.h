@@ -29,7 +29,7 @@
 #include <jansson.h>
 
 #include "drivers/common/bearer.h"
-#include "drivers/common/flight.h"
+#include "drivers/common/once.h"
 #include "drivers/common/http.h"
 #include "drivers/driver.h"
 
@@ -57,7 +57,7 @@ struct azure_conn {
 	char ssh_key[2048];	/* spec "ssh_key", "" when none */
 	char prefix[80];	/* "baristafs-<cloud>": names the connection's resources */
 	struct bearer *auth;	/* token cache and HTTP client */
-	struct flight setup;	/* resource group, security group, network */
+	struct once setup;	/* resource group, security group, network */
 
 	pthread_mutex_t lock;	/* guards sizes */
 	json_t *sizes;		/* tree name -> ARM size name, from the last listing */

@@ -150,21 +150,32 @@ static int ensure_vnet(struct azure_conn *c, const struct drv_ctx *ctx, struct d
 			err);
 }
 
-static int setup_run(void *arg, const struct drv_ctx *ctx, struct drv_error *err)
+struct setup_step {
+	struct azure_conn *c;
+	const struct drv_ctx *ctx;
+	struct drv_error *err;
+};
+
+static int setup_step(void *arg)
 {
-	struct azure_conn *c = arg;
-	int rc = ensure_group(c, ctx, err);
+	struct setup_step *st = arg;
+	int rc = ensure_group(st->c, st->ctx, st->err);
 
 	if (rc == 0)
-		rc = ensure_nsg(c, ctx, err);
+		rc = ensure_nsg(st->c, st->ctx, st->err);
 	if (rc == 0)
-		rc = ensure_vnet(c, ctx, err);
+		rc = ensure_vnet(st->c, st->ctx, st->err);
 	return rc;
 }
 
 int azure_setup(struct azure_conn *c, const struct drv_ctx *ctx, struct drv_error *err)
 {
-	return flight_once(&c->setup, ctx, setup_run, c, err);
+	struct setup_step st = { c, ctx, err };
+	int rc = once_run(&c->setup, ctx ? ctx->deadline_ms : 0, setup_step, &st);
+
+	if (rc == -ETIMEDOUT && !err->code[0])
+		drv_fail(err, ETIMEDOUT, "Timeout", "deadline passed waiting for the network set-up");
+	return rc;
 }
 
 /* ---- per VM --------------------------------------------------------------------- */
@@ -350,6 +361,6 @@ int azure_net_cleanup(struct azure_conn *c, const struct drv_ctx *ctx, struct dr
 		rc = delete_ours(c, ctx, rest, AZURE_API_NETWORK, err);
 	if (rc == 0)
 		rc = delete_group(c, ctx, err);
-	flight_reset(&c->setup);
+	once_reset(&c->setup);
 	return rc;
 }

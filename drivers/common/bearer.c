@@ -1,10 +1,12 @@
 /*
  * bearer.c - cached access tokens with single-flight refresh; see bearer.h.
  *
- * `lock` guards the cached token; `refresh` (struct flight) makes sure one
- * fetch runs at a time and that the callers who wanted a token meanwhile
- * wait for that fetch and share its outcome.  The two locks never nest:
- * the fetch runs with neither held.
+ * `lock` guards the cached token and the refresh state.  A caller that
+ * finds no usable token either starts a fetch (`fetching`) and runs it
+ * with the lock released, or, when one is running, waits on `done` until
+ * `fetches` moves past the count it saw, then takes that fetch's token or
+ * its error.  The condition variable runs on CLOCK_MONOTONIC so that the
+ * wait honours ctx->deadline_ms.
  */
 #include "drivers/common/bearer.h"
 
@@ -14,8 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "drivers/common/flight.h"
 #include "lib/clock.h"
 
 #define BEARER_DEFAULT_MARGIN_MS (5 * 60 * 1000)
@@ -30,17 +32,22 @@ struct bearer {
 	char *scheme;
 	int64_t margin_ms;
 	int64_t (*now_ms)(void);
-	struct flight refresh;
 
-	pthread_mutex_t lock;	/* guards token, fetched_ms, expires_ms, gen */
+	pthread_mutex_t lock;	/* guards everything below */
+	pthread_cond_t done;	/* signalled when a fetch ends */
 	char *token;		/* NULL when none */
 	int64_t fetched_ms, expires_ms;
 	unsigned gen;		/* generation of `token` */
+	bool fetching;
+	unsigned long fetches;	/* completed fetches */
+	int last_rc;		/* result of the last completed fetch */
+	struct drv_error last_err;
 };
 
 int bearer_new(const struct bearer_opts *opts, struct bearer **out, struct drv_error *err)
 {
 	struct http_client_opts ho = { .ca_file = opts ? opts->ca_file : NULL };
+	pthread_condattr_t ca;
 	struct bearer *b;
 	int rc;
 
@@ -68,7 +75,10 @@ int bearer_new(const struct bearer_opts *opts, struct bearer **out, struct drv_e
 	b->margin_ms = opts->margin_ms > 0 ? opts->margin_ms : BEARER_DEFAULT_MARGIN_MS;
 	b->now_ms = opts->now_ms ? opts->now_ms : clock_wall_ms;
 	pthread_mutex_init(&b->lock, NULL);
-	flight_init(&b->refresh);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&b->done, &ca);
+	pthread_condattr_destroy(&ca);
 	*out = b;
 	return 0;
 }
@@ -77,7 +87,7 @@ void bearer_free(struct bearer *b)
 {
 	if (!b)
 		return;
-	flight_release(&b->refresh);
+	pthread_cond_destroy(&b->done);
 	pthread_mutex_destroy(&b->lock);
 	http_client_free(b->http);
 	free(b->token);
@@ -103,59 +113,87 @@ static bool bearer_usable(const struct bearer *b)
 	return b->now_ms() < b->expires_ms - margin;
 }
 
-/* Copy the cached token if it is usable: 1 copied, 0 none, -ENOMEM. */
-static int bearer_take(struct bearer *b, char **token, unsigned *gen)
+/* Hand out a copy of the cached token.  Called under lock. */
+static int bearer_copy(const struct bearer *b, char **token, unsigned *gen)
 {
-	int rc = 0;
-
-	pthread_mutex_lock(&b->lock);
-	if (bearer_usable(b)) {
-		*token = strdup(b->token);
-		rc = *token ? 1 : -ENOMEM;
-		if (gen)
-			*gen = b->gen;
-	}
-	pthread_mutex_unlock(&b->lock);
-	return rc;
+	*token = strdup(b->token);
+	if (!*token)
+		return -ENOMEM;
+	if (gen)
+		*gen = b->gen;
+	return 0;
 }
 
-/* The flight: fetch a token and cache it. */
-static int bearer_refresh(void *arg, const struct drv_ctx *ctx, struct drv_error *err)
+/* Wait for the running fetch to end and take its outcome.  Called under lock. */
+static int bearer_wait(struct bearer *b, const struct drv_ctx *ctx, struct drv_error *err)
 {
-	struct bearer *b = arg;
-	struct bearer_token t = { 0 };
-	int rc = b->fetch(b->arg, ctx, &t, err);
+	int64_t deadline = ctx ? ctx->deadline_ms : 0;
+	unsigned long seen = b->fetches;
 
-	if (rc == 0 && !t.value)
-		rc = drv_fail(err, EIO, "BadToken", "the token service answered no token");
-	if (rc)
-		return rc;
-	pthread_mutex_lock(&b->lock);
-	free(b->token);
-	b->token = t.value;
-	b->fetched_ms = b->now_ms();
-	b->expires_ms = t.expires_ms ? t.expires_ms : b->fetched_ms + BEARER_UNKNOWN_TTL_MS;
-	b->gen++;
+	while (b->fetches == seen) {
+		struct timespec ts = { deadline / 1000, (deadline % 1000) * 1000000L };
+		int rc = deadline ? pthread_cond_timedwait(&b->done, &b->lock, &ts)
+				  : pthread_cond_wait(&b->done, &b->lock);
+
+		if (rc == ETIMEDOUT && b->fetches == seen) {
+			drv_fail(err, ETIMEDOUT, "Timeout", "deadline passed waiting for a token");
+			if (err)
+				err->retryable = true;
+			return -ETIMEDOUT;
+		}
+	}
+	if (b->last_rc && err)
+		*err = b->last_err;
+	return b->last_rc;
+}
+
+/* Fetch with the lock released and store what comes back.  Called under lock. */
+static int bearer_refresh(struct bearer *b, const struct drv_ctx *ctx, struct drv_error *err)
+{
+	struct bearer_token t = { 0 };
+	struct drv_error mine = { 0 };
+	int rc;
+
+	b->fetching = true;
 	pthread_mutex_unlock(&b->lock);
-	return 0;
+	rc = b->fetch(b->arg, ctx, &t, &mine);
+	if (rc == 0 && !t.value)
+		rc = drv_fail(&mine, EIO, "BadToken", "the token service answered no token");
+	pthread_mutex_lock(&b->lock);
+	b->fetching = false;
+	b->fetches++;
+	b->last_rc = rc;
+	b->last_err = mine;
+	if (rc == 0) {
+		free(b->token);
+		b->token = t.value;
+		b->fetched_ms = b->now_ms();
+		b->expires_ms = t.expires_ms ? t.expires_ms : b->fetched_ms + BEARER_UNKNOWN_TTL_MS;
+		b->gen++;
+	} else if (err) {
+		*err = mine;
+	}
+	pthread_cond_broadcast(&b->done);
+	return rc;
 }
 
 int bearer_get(struct bearer *b, const struct drv_ctx *ctx, char **token, unsigned *gen,
 	       struct drv_error *err)
 {
-	int rc;
+	int rc = 0;
 
 	*token = NULL;
-	for (int round = 0; round < 2; round++) {
-		rc = bearer_take(b, token, gen);
-		if (rc)
-			return rc < 0 ? rc : 0;
-		rc = flight_run(&b->refresh, ctx, bearer_refresh, b, err);
-		if (rc)
-			return rc;
-	}
-	/* A token that is unusable the moment it arrives: the clock or the cloud is off. */
-	return drv_fail(err, EIO, "BadToken", "the token service answered an expired token");
+	pthread_mutex_lock(&b->lock);
+	/* Twice at most: a token invalidated while this caller waited is fetched again. */
+	for (int round = 0; rc == 0 && !bearer_usable(b) && round < 2; round++)
+		rc = b->fetching ? bearer_wait(b, ctx, err) : bearer_refresh(b, ctx, err);
+	/* A token unusable the moment it arrives: the clock or the cloud is off. */
+	if (rc == 0 && !bearer_usable(b))
+		rc = drv_fail(err, EIO, "BadToken", "the token service answered an expired token");
+	if (rc == 0)
+		rc = bearer_copy(b, token, gen);
+	pthread_mutex_unlock(&b->lock);
+	return rc;
 }
 
 void bearer_invalidate(struct bearer *b, unsigned gen)

@@ -140,7 +140,7 @@ static void conn_free(struct gcp_conn *c)
 	json_decref(c->image_projects);
 	json_decref(c->inserts);
 	json_decref(c->images);
-	flight_release(&c->setup);
+	once_release(&c->setup);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -167,7 +167,7 @@ static int gcp_connect(const struct drv_config *cfg, void **conn, struct drv_err
 	if (!c)
 		return -ENOMEM;
 	pthread_mutex_init(&c->lock, NULL);
-	flight_init(&c->setup);
+	once_init(&c->setup);
 	snprintf(c->cloud, sizeof(c->cloud), "%s", cfg->cloud ? cfg->cloud : "default");
 	snprintf(c->tag, sizeof(c->tag), "baristafs-");
 	gce_name(c->cloud, c->tag + 10, sizeof(c->tag) - 10);
@@ -360,9 +360,14 @@ static void firewall_name(const struct gcp_conn *c, char *dst, size_t size)
 	snprintf(dst, size, "%s-ssh", c->tag);
 }
 
-static int setup_run(void *arg, const struct drv_ctx *ctx, struct drv_error *err)
+struct setup_step {
+	struct gcp_conn *c;
+	const struct drv_ctx *ctx;
+	struct drv_error *err;
+};
+
+static int setup_run(struct gcp_conn *c, const struct drv_ctx *ctx, struct drv_error *err)
 {
-	struct gcp_conn *c = arg;
 	char name[96], path[160];
 	json_t *body;
 	int rc;
@@ -383,9 +388,21 @@ static int setup_run(void *arg, const struct drv_ctx *ctx, struct drv_error *err
 	return rc == -EIO && err->http_status == 409 ? 0 : rc;	/* made meanwhile */
 }
 
+static int setup_step(void *arg)
+{
+	struct setup_step *st = arg;
+
+	return setup_run(st->c, st->ctx, st->err);
+}
+
 int gcp_setup(struct gcp_conn *c, const struct drv_ctx *ctx, struct drv_error *err)
 {
-	return flight_once(&c->setup, ctx, setup_run, c, err);
+	struct setup_step st = { c, ctx, err };
+	int rc = once_run(&c->setup, ctx ? ctx->deadline_ms : 0, setup_step, &st);
+
+	if (rc == -ETIMEDOUT && !err->code[0])
+		drv_fail(err, ETIMEDOUT, "Timeout", "deadline passed waiting for the firewall set-up");
+	return rc;
 }
 
 static int gcp_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err)
@@ -397,7 +414,7 @@ static int gcp_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *
 	firewall_name(c, name, sizeof(name));
 	snprintf(path, sizeof(path), "global/firewalls/%s", name);
 	rc = gcp_call(c, ctx, "DELETE", path, NULL, NULL, err);
-	flight_reset(&c->setup);
+	once_reset(&c->setup);
 	return rc == -ENOENT ? 0 : rc;
 }
 

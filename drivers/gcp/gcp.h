@@ -24,7 +24,7 @@
 #include <jansson.h>
 
 #include "drivers/common/bearer.h"
-#include "drivers/common/flight.h"
+#include "drivers/common/once.h"
 #include "drivers/common/http.h"
 #include "drivers/driver.h"
 
@@ -64,7 +64,7 @@ struct gcp_conn {
 	struct jwt_key *key;	/* the service account's private key */
 	json_t *image_projects;	/* array of projects whose images are offered */
 	struct bearer *auth;	/* token cache and HTTP client */
-	struct flight setup;	/* the SSH firewall rule */
+	struct once setup;	/* the SSH firewall rule */
 
 	pthread_mutex_t lock;	/* guards the two maps */
 	json_t *inserts;	/* csp_id -> insert operation name, until the VM shows */

@@ -55,7 +55,7 @@ static void conn_free(struct openstack_conn *c)
 	json_decref(c->prices);
 	json_decref(c->flavors);
 	json_decref(c->images);
-	flight_release(&c->setup);
+	once_release(&c->setup);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -120,7 +120,7 @@ static int openstack_connect(const struct drv_config *cfg, void **conn, struct d
 	if (!c)
 		return -ENOMEM;
 	pthread_mutex_init(&c->lock, NULL);
-	flight_init(&c->setup);
+	once_init(&c->setup);
 	c->cloud = strdup(cfg->cloud ? cfg->cloud : "default");
 	rc = c->cloud ? read_spec(c, cfg->spec, err) : -ENOMEM;
 	if (rc == 0)

@@ -26,7 +26,7 @@
 #include <jansson.h>
 
 #include "drivers/common/bearer.h"
-#include "drivers/common/flight.h"
+#include "drivers/common/once.h"
 #include "drivers/common/http.h"
 #include "drivers/driver.h"
 
@@ -69,7 +69,7 @@ struct openstack_conn {
 	char *ssh_key;		/* spec "ssh_key", or NULL */
 	json_t *prices;		/* spec "prices" (flavor -> USD/h), or NULL */
 	struct bearer *auth;	/* X-Auth-Token cache and HTTP client; its fetch fills `catalog` */
-	struct flight setup;	/* the default network, security group */
+	struct once setup;	/* the default network, security group */
 
 	pthread_mutex_t lock;	/* guards everything below */
 	struct openstack_catalog catalog;

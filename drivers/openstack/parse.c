@@ -429,8 +429,9 @@ enum drv_vm_status openstack_status(const char *status, const char *task_state)
  * titles; codes not listed fall back on the HTTP status (drvmap.h).
  * Nova reports a quota as a 403 "forbidden" (current releases) or a 413
  * "overLimit" (older ones) whose message says "Quota exceeded": such an
- * error gets the code OverQuota (Nova's own exception name, and Neutron's
- * type) so that the table tells it from a refused policy or a rate limit.
+ * error is looked up as OverQuota (Nova's exception name, and Neutron's
+ * type) so that the table tells it from a refused policy or a rate limit;
+ * err->code keeps the fault name the cloud sent.
  */
 static const struct drvmap_err openstack_errors[] = {
 	{ "OverQuota", EDQUOT, false },
@@ -498,6 +499,7 @@ int openstack_error(int http_status, const char *body, size_t len, struct drv_er
 	struct drvmap_answer a = { .http_status = http_status };
 	char code[64], text[384];
 	long long retry;
+	bool quota;
 	int rc;
 
 	if (fault) {
@@ -510,10 +512,11 @@ int openstack_error(int http_status, const char *body, size_t len, struct drv_er
 		error_text(body ? body : "", body ? len : 0, text, sizeof(text));
 		a.message = text;
 	}
-	if (a.message && strcasestr(a.message, "quota exceeded") && http_status < 500)
-		snprintf(code, sizeof(code), "OverQuota");
-	a.code = code;
+	quota = a.message && strcasestr(a.message, "quota exceeded") && http_status < 500;
+	a.code = quota ? "OverQuota" : code;
 	rc = drvmap_error(openstack_errors, &a, err);
+	if (err)
+		jsonh_copy(err->code, sizeof(err->code), code);
 	json_decref(doc);
 	return rc;
 }

@@ -8,8 +8,8 @@
  * "baristafs-<cloud>-<hash of the key>"), and described
  * "managed-by=baristafs", so a restarted engine reuses what an earlier one
  * made instead of making it twice, and a set-up interrupted half-way is
- * completed.  The set-up runs once per connection (struct flight): the
- * first create does it while concurrent creates wait for it.
+ * completed.  The set-up runs once per connection (drivers/common/once.h):
+ * the first create does it while concurrent creates wait for it.
  */
 #include "drivers/openstack/openstack.h"
 
@@ -216,9 +216,14 @@ static bool has_neutron(struct openstack_conn *c)
 	return yes;
 }
 
-static int setup_run(void *arg, const struct drv_ctx *ctx, struct drv_error *err)
+struct setup_step {
+	struct openstack_conn *c;
+	const struct drv_ctx *ctx;
+	struct drv_error *err;
+};
+
+static int setup_run(struct openstack_conn *c, const struct drv_ctx *ctx, struct drv_error *err)
 {
-	struct openstack_conn *c = arg;
 	char net[OPENSTACK_ID_MAX], sg[96];
 	int rc;
 
@@ -238,9 +243,21 @@ static int setup_run(void *arg, const struct drv_ctx *ctx, struct drv_error *err
 	return 0;
 }
 
+static int setup_step(void *arg)
+{
+	struct setup_step *st = arg;
+
+	return setup_run(st->c, st->ctx, st->err);
+}
+
 int openstack_setup(struct openstack_conn *c, const struct drv_ctx *ctx, struct drv_error *err)
 {
-	return flight_once(&c->setup, ctx, setup_run, c, err);
+	struct setup_step st = { c, ctx, err };
+	int rc = once_run(&c->setup, ctx ? ctx->deadline_ms : 0, setup_step, &st);
+
+	if (rc == -ETIMEDOUT && !err->code[0])
+		drv_fail(err, ETIMEDOUT, "Timeout", "deadline passed waiting for the network set-up");
+	return rc;
 }
 
 /* ---- key pairs ----------------------------------------------------------- */
@@ -322,6 +339,6 @@ int openstack_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *e
 	pthread_mutex_lock(&c->lock);
 	c->net_id[0] = c->sg_name[0] = '\0';
 	pthread_mutex_unlock(&c->lock);
-	flight_reset(&c->setup);
+	once_reset(&c->setup);
 	return rc;
 }
