@@ -98,11 +98,12 @@ $(BARISTAFS): $(call obj,$(FS_SRCS)) $(LIBENGINE) $(LIBMONITOR) $(LIBDRV) $(LIBB
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 
-# Each driver folder becomes one shared object linked with the common helpers.
+# Each driver folder becomes one shared object linked with the common helpers,
+# exporting nothing but its `baristafs_driver` table.
 define driver_rule
 $(OUT)/drivers/$(1).so: $(call obj,$(wildcard drivers/$(1)/*.c)) $(LIBDRV) $(LIBBFS)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -shared -Wl,--no-undefined -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach d,$(DRIVER_NAMES),$(eval $(call driver_rule,$(d))))
 

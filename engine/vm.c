@@ -542,9 +542,9 @@ static void build_tags(struct vcall *vc, struct vm *v, json_t *labels)
 	vc->req.ntags = n;
 }
 
-/* Copy what the create call needs (lock held).  Labels are borrowed from
- * the group's spec, which outlives the call: a spec that would replace it
- * while the VM is Creating... can, so labels are deep-copied. */
+/* Copy what the create call needs (lock held).  The labels are copied into
+ * *labels (the task frees it after the call): the group's spec may be
+ * replaced while the call runs, and the tags point into the copy. */
 static void build_create(struct vcall *vc, struct cloud *c, struct vm *v, json_t **labels)
 {
 	const struct gspec_sub *s = gspec_find(v->group->spec, v->sub);
@@ -579,7 +579,7 @@ static struct vm *prepare(struct vtask *t, struct vcall *vc, json_t **labels)
 	snprintf(vc->target, sizeof(vc->target), "%s/%s", v->group->o.name, v->o.name);
 	snprintf(vc->csp_id, sizeof(vc->csp_id), "%s", v->csp_id ? v->csp_id : "");
 	memcpy(vc->vmid, v->vmid, sizeof(vc->vmid));
-	if (t->act == ACT_CREATE || labels)
+	if (t->act == ACT_CREATE || t->kind == VT_REFRESH)
 		build_create(vc, t->c, v, labels);
 	return v;
 }
@@ -811,7 +811,7 @@ static void task_run(void *arg, bool cancelled)
 	struct vm *v;
 
 	pthread_mutex_lock(&t->e->lock);
-	v = cancelled ? NULL : prepare(t, &vc, t->kind == VT_REFRESH ? &labels : NULL);
+	v = cancelled ? NULL : prepare(t, &vc, &labels);
 	if (v && !vc.cn && t->kind == VT_RECOVER) {
 		/* Recovery must ask the cloud first: wait for its connection. */
 		set_error(t->e, v, "recovery", -ENOTCONN, &(struct drv_error){ .code = "Waiting" });

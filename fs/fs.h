@@ -1,7 +1,7 @@
 /*
  * fs.h - the FUSE front's private state, shared by the files of fs/.
  *
- * Locking: fs->lock guards served, waiters, polls and stopping; it is a
+ * Locking: fs->lock guards served, handles, waiters, polls and stopping; it is a
  * leaf taken after the engine lock is released (fs code never holds it
  * while calling the engine) and never held while replying to the kernel.
  */
@@ -23,6 +23,7 @@ struct fs {
 	double entry_timeout;
 	pthread_mutex_t lock;
 	struct idmap served;		/* (lock) ino → hash of what the page cache holds */
+	struct idmap handles;		/* (lock) open files: fh value → struct fs_fh */
 	struct fs_waiter *waiters;	/* (lock) reads of `wait` not answered yet */
 	struct fs_poll *polls;		/* (lock) poll handles waiting for a change */
 	pthread_t timer;

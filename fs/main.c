@@ -279,6 +279,7 @@ out_report:
 		report(status_fd, 0, sbuf_str(&err));
 	}
 	idmap_release(&fs.served);
+	idmap_release(&fs.handles);
 	pthread_mutex_destroy(&fs.lock);
 	sbuf_release(&err);
 	return rc ? 1 : 0;

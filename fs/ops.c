@@ -15,6 +15,11 @@
  *  - Directory listings are snapshots taken at opendir, cached by the
  *    kernel (cache_readdir) with the same hash rule.
  * No operation waits on a cloud: everything comes from the engine's model.
+ *
+ * Open files are registered in fs->handles and reference counted: the
+ * kernel has been seen to deliver a READ on one thread while the RELEASE
+ * of the same file runs on another, so a request takes a reference only
+ * if the handle is still registered, and the last reference frees it.
  */
 #include "fs/fs.h"
 
@@ -31,6 +36,7 @@
 #define DOC_MAX (1u << 20)
 
 struct fs_fh {
+	int refs;		/* (fs->lock) the open file's own, plus one per request using it */
 	uint64_t id;
 	unsigned idx;
 	const struct tnode *node;
@@ -81,6 +87,37 @@ static int node_of(struct fs *fs, fuse_ino_t ino, struct eng_attr *a, unsigned *
 		return rc;
 	*n = tree_node(a->kind, *idx);
 	return *n ? 0 : -ENOENT;
+}
+
+/* A request's reference to its open file, or NULL when it was released. */
+static struct fs_fh *fh_get(struct fs *fs, struct fuse_file_info *fi)
+{
+	struct fs_fh *fh;
+
+	pthread_mutex_lock(&fs->lock);
+	fh = idmap_get(&fs->handles, fi->fh);
+	if (fh)
+		fh->refs++;
+	pthread_mutex_unlock(&fs->lock);
+	return fh;
+}
+
+static void fh_free(struct fs_fh *fh)
+{
+	sbuf_release(&fh->content);
+	sbuf_release(&fh->wbuf);
+	free(fh);
+}
+
+static void fh_put(struct fs *fs, struct fs_fh *fh)
+{
+	int left;
+
+	pthread_mutex_lock(&fs->lock);
+	left = --fh->refs;
+	pthread_mutex_unlock(&fs->lock);
+	if (!left)
+		fh_free(fh);
 }
 
 static void fill_stat(struct fs *fs, const struct eng_attr *a, unsigned idx,
@@ -278,16 +315,21 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (!fh->writer && n->read)
 		rc = open_state_file(fs, ino, fh, fi);
 	if (rc) {
-		sbuf_release(&fh->content);
-		free(fh);
+		fh_free(fh);
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fh->seen = (n->flags & TF_STREAM) ? (off_t)n->size(fs->eng, a.id) : 0;
-	if (n->flags & TF_STREAM)
-		fh->seen = 0;
 	fi->noflush = !fh->writer;
 	fi->fh = (uintptr_t)fh;
+	fh->refs = 1;
+	pthread_mutex_lock(&fs->lock);
+	rc = idmap_put(&fs->handles, fi->fh, fh);
+	pthread_mutex_unlock(&fs->lock);
+	if (rc) {
+		fh_free(fh);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
 	fuse_reply_open(req, fi);
 }
 
@@ -302,34 +344,69 @@ static void reply_slice(fuse_req_t req, const struct sbuf *sb, size_t size, off_
 	fuse_reply_buf(req, sb->buf + off, size);
 }
 
+static void read_stream(struct fs *fs, fuse_req_t req, struct fs_fh *fh, size_t size, off_t off)
+{
+	struct sbuf sb = SBUF_INIT;
+	int rc = fh->node->stream(fs->eng, fh->id, off, size, &sb);
+
+	if (rc) {
+		fuse_reply_err(req, -rc);
+	} else {
+		fh->seen = off + (off_t)sb.len;
+		fuse_reply_buf(req, sb.buf, sb.len);
+	}
+	sbuf_release(&sb);
+}
+
+/*
+ * A READ whose open file was already released (a page-cache fill that
+ * outlived its file): answer from a fresh copy, since another reader may be
+ * waiting for that page.
+ */
+static void read_orphan(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
+{
+	struct sbuf sb = SBUF_INIT;
+	const struct tnode *n;
+	struct eng_attr a;
+	unsigned idx;
+	int rc = node_of(fs, ino, &a, &idx, &n);
+
+	if (!rc && n->read)
+		rc = n->read(fs->eng, a.id, n, &sb);
+	else if (!rc && (n->flags & TF_STREAM))
+		rc = n->stream(fs->eng, a.id, off, size, &sb);
+	else if (!rc)
+		rc = -EBADF;
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else if (n->flags & TF_STREAM)
+		fuse_reply_buf(req, sb.buf, sb.len);
+	else
+		reply_slice(req, &sb, size, off);
+	sbuf_release(&sb);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct fs_fh *fh = (struct fs_fh *)(uintptr_t)fi->fh;
-	struct sbuf sb = SBUF_INIT;
-	int rc;
+	struct fs_fh *fh = fh_get(fs, fi);
 
-	(void)ino;
+	if (!fh) {
+		read_orphan(fs, req, ino, size, off);
+		return;
+	}
 	if (fh->node->flags & TF_WAIT) {
 		if (off > 0)
 			fuse_reply_buf(req, NULL, 0);
 		else
 			fs_wait_read(fs, req, fh->id);
-		return;
-	}
-	if (!(fh->node->flags & TF_STREAM)) {
+	} else if (fh->node->flags & TF_STREAM) {
+		read_stream(fs, req, fh, size, off);
+	} else {
 		reply_slice(req, &fh->content, size, off);
-		return;
 	}
-	rc = fh->node->stream(fs->eng, fh->id, off, size, &sb);
-	if (rc)
-		fuse_reply_err(req, -rc);
-	else
-		fuse_reply_buf(req, sb.buf, sb.len);
-	if (!rc)
-		fh->seen = off + (off_t)sb.len;
-	sbuf_release(&sb);
+	fh_put(fs, fh);
 }
 
 /* Put data at off in the document buffer; O_APPEND and gaps append. */
@@ -344,26 +421,31 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		     struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct fs_fh *fh = (struct fs_fh *)(uintptr_t)fi->fh;
-	const struct tnode *n = fh->node;
+	struct fs_fh *fh = fh_get(fs, fi);
 	struct sbuf why = SBUF_INIT;
 	int rc;
 
 	(void)ino;
-	if (n->flags & TF_CTL) {
-		rc = n->write(fs->eng, fh->id, n, buf, size, false, &why);
+	if (!fh) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	if (fh->node->flags & TF_CTL) {
+		rc = fh->node->write(fs->eng, fh->id, fh->node, buf, size, false, &why);
 	} else if (fh->werr) {
 		rc = fh->werr;
 	} else {
 		rc = buffer_write(fh, buf, size, off);
 		if (!rc)
-			rc = n->write(fs->eng, fh->id, n, fh->wbuf.buf, fh->wbuf.len, true, &why);
+			rc = fh->node->write(fs->eng, fh->id, fh->node, fh->wbuf.buf, fh->wbuf.len,
+					     true, &why);
 		if (rc == -EAGAIN)
 			rc = 0; /* not a whole document yet: wait for more */
 		fh->pending = true;
 		if (rc)
 			fh->werr = rc;
 	}
+	fh_put(fs, fh);
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else
@@ -388,22 +470,29 @@ static int apply(struct fs *fs, struct fs_fh *fh)
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs_fh *fh = (struct fs_fh *)(uintptr_t)fi->fh;
-	int rc = apply(fs_of(req), fh);
+	struct fs *fs = fs_of(req);
+	struct fs_fh *fh = fh_get(fs, fi);
+	int rc = fh ? apply(fs, fh) : 0;
 
 	(void)ino;
+	if (fh)
+		fh_put(fs, fh);
 	fuse_reply_err(req, -rc);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs_fh *fh = (struct fs_fh *)(uintptr_t)fi->fh;
+	struct fs *fs = fs_of(req);
+	struct fs_fh *fh;
 
 	(void)ino;
-	apply(fs_of(req), fh);
-	sbuf_release(&fh->content);
-	sbuf_release(&fh->wbuf);
-	free(fh);
+	pthread_mutex_lock(&fs->lock);
+	fh = idmap_del(&fs->handles, fi->fh);
+	pthread_mutex_unlock(&fs->lock);
+	if (fh) {
+		apply(fs, fh);
+		fh_put(fs, fh);
+	}
 	fuse_reply_err(req, 0);
 }
 
@@ -438,19 +527,26 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		    struct fuse_pollhandle *ph)
 {
 	struct fs *fs = fs_of(req);
-	struct fs_fh *fh = (struct fs_fh *)(uintptr_t)fi->fh;
-	unsigned ready = POLLIN | POLLRDNORM | POLLPRI;
+	struct fs_fh *fh = fh_get(fs, fi);
+	unsigned ready = POLLIN | POLLRDNORM;
+	bool wait;
 
 	(void)ino;
-	if (!(fh->node->flags & TF_POLL) || content_changed(fs, fh)) {
+	if (!fh) {
 		if (ph)
 			fuse_pollhandle_destroy(ph);
-		fuse_reply_poll(req, fh->node->flags & TF_POLL ? ready : POLLIN | POLLRDNORM);
+		fuse_reply_err(req, EBADF);
 		return;
 	}
-	if (ph)
+	wait = (fh->node->flags & TF_POLL) && !content_changed(fs, fh);
+	if (fh->node->flags & TF_POLL)
+		ready |= POLLPRI;
+	if (wait && ph)
 		fs_poll_register(fs, fh->id, ph);
-	fuse_reply_poll(req, 0);
+	else if (ph)
+		fuse_pollhandle_destroy(ph);
+	fh_put(fs, fh);
+	fuse_reply_poll(req, wait ? 0 : ready);
 }
 
 /* ---- directories ------------------------------------------------------------------------ */

@@ -32,21 +32,33 @@ void alibaba_conn_tags(const struct alibaba_conn *c, struct drv_kv tags[2], char
 	tags[1] = (struct drv_kv){ DRV_TAG_ID, idbuf };
 }
 
-/* The text at `field` of the first `item` under `set`, into buf. */
+/*
+ * The text at `field` of the first `item` under `set` that matches, into
+ * buf.  match is NULL or NULL-terminated (path, value) pairs the item must
+ * have (an empty value matches anything): what the driver asked the cloud
+ * to filter is checked again, so an answer with more than was asked for
+ * never picks the wrong resource.
+ */
 struct alibaba_pick {
 	const char *set;
 	const char *item;
 	const char *field;
 	char *buf;
 	size_t len;
+	const char *const *match;
 };
 
 static int alibaba_pick_first(const xmlNode *root, void *arg)
 {
 	struct alibaba_pick *pk = arg;
-	xmlNode *it = xmlh_child(xmlh_child(root, pk->set), pk->item);
 
-	return it && xmlh_text(it, pk->field, pk->buf, pk->len) == 0 && pk->buf[0] ? 0 : -ENOENT;
+	for (xmlNode *it = xmlh_child(xmlh_child(root, pk->set), pk->item); it;
+	     it = xmlh_next(it, pk->item)) {
+		if (xmlh_matches(it, pk->match))
+			return xmlh_text(it, pk->field, pk->buf, pk->len) == 0 && pk->buf[0]
+				       ? 0 : -ENOENT;
+	}
+	return -ENOENT;
 }
 
 /* ---- VPC and VSwitch ------------------------------------------------------------- */
@@ -60,12 +72,14 @@ static bool alibaba_no_vpc_api(int rc, const struct drv_error *err)
 static int alibaba_find_vpc(struct alibaba_conn *c, const struct drv_ctx *ctx,
 			    struct drv_error *err)
 {
-	struct alibaba_pick pk = { "Vpcs", "Vpc", "VpcId", c->vpc, sizeof(c->vpc) };
+	static const char *const dflt[] = { "IsDefault", "true", NULL };
+	struct alibaba_pick pk = { "Vpcs", "Vpc", "VpcId", c->vpc, sizeof(c->vpc), dflt };
 	struct params p = PARAMS_INIT;
 	int rc;
 
 	params_add(&p, "IsDefault", "true");
 	rc = alibaba_query(c, ctx, ALIBABA_VPC, "DescribeVpcs", &p, alibaba_pick_first, &pk, err);
+	pk.match = NULL;
 	if (rc == -ENOENT)	/* no default VPC: any VPC */
 		rc = alibaba_query(c, ctx, ALIBABA_VPC, "DescribeVpcs", &p, alibaba_pick_first, &pk,
 				   err);
@@ -84,7 +98,8 @@ static int alibaba_find_vpc(struct alibaba_conn *c, const struct drv_ctx *ctx,
 static int alibaba_vswitch_vpc(struct alibaba_conn *c, const struct drv_ctx *ctx,
 			       struct drv_error *err)
 {
-	struct alibaba_pick pk = { "VSwitches", "VSwitch", "VpcId", c->vpc, sizeof(c->vpc) };
+	const char *const match[] = { "VSwitchId", c->vswitch, NULL };
+	struct alibaba_pick pk = { "VSwitches", "VSwitch", "VpcId", c->vpc, sizeof(c->vpc), match };
 	struct params p = PARAMS_INIT;
 	int rc;
 
@@ -97,14 +112,18 @@ static int alibaba_vswitch_vpc(struct alibaba_conn *c, const struct drv_ctx *ctx
 	return rc;
 }
 
-/* Prefer the zone's default VSwitch, else the first listed. */
+/* Of the VPC's VSwitches in the zone, prefer the default, else the first. */
 static int alibaba_pick_vswitch(const xmlNode *root, void *arg)
 {
 	struct alibaba_pick *pk = arg;
-	xmlNode *first = xmlh_child(xmlh_child(root, "VSwitches"), "VSwitch");
+	xmlNode *first = NULL;
 	char dflt[8];
 
-	for (xmlNode *it = first; it; it = xmlh_next(it, "VSwitch")) {
+	for (xmlNode *it = xmlh_child(xmlh_child(root, "VSwitches"), "VSwitch"); it;
+	     it = xmlh_next(it, "VSwitch")) {
+		if (!xmlh_matches(it, pk->match))
+			continue;
+		first = first ? first : it;
 		if (xmlh_text(it, "IsDefault", dflt, sizeof(dflt)) == 0 && strcmp(dflt, "true") == 0)
 			return xmlh_text(it, "VSwitchId", pk->buf, pk->len) ? -ENOENT : 0;
 	}
@@ -114,7 +133,8 @@ static int alibaba_pick_vswitch(const xmlNode *root, void *arg)
 static int alibaba_vswitch_for(struct alibaba_conn *c, const struct drv_ctx *ctx,
 			       const char *zone, char *vs, size_t len, struct drv_error *err)
 {
-	struct alibaba_pick pk = { NULL, NULL, NULL, vs, len };
+	const char *const match[] = { "VpcId", c->vpc, "ZoneId", zone, NULL };
+	struct alibaba_pick pk = { NULL, NULL, NULL, vs, len, match };
 	struct params p = PARAMS_INIT;
 	char msg[160];
 	int rc;
@@ -146,8 +166,9 @@ static int alibaba_vswitch_for(struct alibaba_conn *c, const struct drv_ctx *ctx
 static int alibaba_find_sg(struct alibaba_conn *c, const struct drv_ctx *ctx, const char *name,
 			   struct drv_error *err)
 {
+	const char *const match[] = { "SecurityGroupName", name, "VpcId", c->vpc, NULL };
 	struct alibaba_pick pk = { "SecurityGroups", "SecurityGroup", "SecurityGroupId", c->sg,
-				   sizeof(c->sg) };
+				   sizeof(c->sg), match };
 	struct params p = PARAMS_INIT;
 
 	params_add(&p, "SecurityGroupName", name);
@@ -167,7 +188,7 @@ static int alibaba_pick_sg_id(const xmlNode *root, void *arg)
 static int alibaba_create_sg(struct alibaba_conn *c, const struct drv_ctx *ctx,
 			     const char *name, struct drv_error *err)
 {
-	struct alibaba_pick pk = { NULL, NULL, NULL, c->sg, sizeof(c->sg) };
+	struct alibaba_pick pk = { NULL, NULL, NULL, c->sg, sizeof(c->sg), NULL };
 	struct params p = PARAMS_INIT;
 	struct drv_kv tags[2];
 	char id[96];
@@ -277,6 +298,8 @@ static int alibaba_pick_image(const xmlNode *root, void *arg)
 
 	for (xmlNode *it = xmlh_child(xmlh_child(root, "Images"), "Image"); it;
 	     it = xmlh_next(it, "Image")) {
+		if (!xmlh_matches(it, pk->match))
+			continue;
 		xmlh_text(it, "CreationTime", when, sizeof(when));
 		if (pk->buf[0] && strcmp(when, best) <= 0)
 			continue;
@@ -290,7 +313,8 @@ static int alibaba_images_by(struct alibaba_conn *c, const struct drv_ctx *ctx,
 			     const char *key, const char *image, char *id, size_t len,
 			     struct drv_error *err)
 {
-	struct alibaba_pick pk = { NULL, NULL, NULL, id, len };
+	const char *const match[] = { key, image, NULL };
+	struct alibaba_pick pk = { NULL, NULL, NULL, id, len, match };
 	struct params p = PARAMS_INIT;
 
 	id[0] = '\0';
@@ -324,16 +348,22 @@ int alibaba_image_id(struct alibaba_conn *c, const struct drv_ctx *ctx, const ch
 
 struct alibaba_ids {
 	const char *set, *item, *field;
+	const char *owner;	/* the value of our baristafs-id tag */
 	char ids[16][128];
 	unsigned n;
 };
 
+/* Only what carries this connection's tags: never someone else's resource. */
 static int alibaba_collect_ids(const xmlNode *root, void *arg)
 {
 	struct alibaba_ids *ids = arg;
 
 	for (xmlNode *it = xmlh_child(xmlh_child(root, ids->set), ids->item); it && ids->n < 16;
 	     it = xmlh_next(it, ids->item)) {
+		if (!xmlh_has_pair(it, "Tags", "Tag", "TagKey", DRV_TAG_ID, "TagValue", ids->owner) ||
+		    !xmlh_has_pair(it, "Tags", "Tag", "TagKey", DRV_TAG_MANAGED, "TagValue",
+				   DRV_TAG_MANAGED_VALUE))
+			continue;
 		if (xmlh_text(it, ids->field, ids->ids[ids->n], sizeof(ids->ids[0])) == 0)
 			ids->n++;
 	}
@@ -352,6 +382,7 @@ static int alibaba_delete_tagged(struct alibaba_conn *c, const struct drv_ctx *c
 
 	alibaba_conn_tags(c, tags, id, sizeof(id));
 	alibaba_tag_params(&p, 1, tags, 2);
+	ids->owner = id;
 	rc = alibaba_query(c, ctx, ALIBABA_ECS, describe, &p, alibaba_collect_ids, ids, err);
 	for (unsigned i = 0; rc == 0 && i < ids->n; i++) {
 		if (json_array)	/* DeleteKeyPairs takes KeyPairNames as a JSON array */
@@ -372,9 +403,9 @@ static int alibaba_delete_tagged(struct alibaba_conn *c, const struct drv_ctx *c
 int alibaba_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err)
 {
 	struct alibaba_conn *c = conn;
-	struct alibaba_ids sgs = { "SecurityGroups", "SecurityGroup", "SecurityGroupId",
+	struct alibaba_ids sgs = { "SecurityGroups", "SecurityGroup", "SecurityGroupId", NULL,
 				   { { 0 } }, 0 };
-	struct alibaba_ids keys = { "KeyPairs", "KeyPair", "KeyPairName", { { 0 } }, 0 };
+	struct alibaba_ids keys = { "KeyPairs", "KeyPair", "KeyPairName", NULL, { { 0 } }, 0 };
 	int rc;
 
 	rc = alibaba_delete_tagged(c, ctx, "DescribeSecurityGroups", &sgs, "DeleteSecurityGroup",

@@ -6,7 +6,10 @@
  * Spec keys: region (required), zone, endpoint (default
  * https://ec2.{region}.amazonaws.com/), ca_file, ssh_key (a default
  * OpenSSH public key), image_owners (Owner values for image listings and
- * name look-ups, comma-separated; default "self").  Credential keys:
+ * name look-ups, comma-separated; default "self,amazon,099720109477", that
+ * is your own, Amazon's and Canonical's), image_filter (an EC2 name
+ * pattern such as "ubuntu/images/hvm-ssd/ubuntu-jammy-*" that narrows the
+ * listing, which is otherwise very long on the real cloud).  Credential keys:
  * access_key_id, secret_access_key, session_token (optional).
  *
  * connect() makes no network call.  The secret and token live only in the
@@ -39,8 +42,10 @@ static int aws_read_spec(struct aws_conn *c, const json_t *spec, struct drv_erro
 				     sizeof(c->endpoint), err);
 	if (rc == 0 && http_url_split(c->endpoint, c->host, sizeof(c->host), NULL, 0, NULL, 0))
 		rc = drv_fail(err, EINVAL, "InvalidParameter", "endpoint is not a valid URL");
+	rc = rc ? rc : conf_str(spec, "spec", "image_filter", false, c->image_filter,
+				sizeof(c->image_filter), err);
 	if (rc == 0 && !c->image_owners[0])
-		snprintf(c->image_owners, sizeof(c->image_owners), "self");
+		snprintf(c->image_owners, sizeof(c->image_owners), "%s", AWS_DEFAULT_OWNERS);
 	if (rc == 0) {
 		struct http_client_opts o = { .ca_file = ca[0] ? ca : NULL };
 
@@ -167,10 +172,16 @@ static int aws_list_specs(void *conn, const struct drv_ctx *ctx, drv_spec_cb cb,
 static int aws_list_images(void *conn, const struct drv_ctx *ctx, drv_image_cb cb, void *arg,
 			   struct drv_error *err)
 {
+	struct aws_conn *c = conn;
 	struct params owners = PARAMS_INIT;
 	int rc;
 
-	aws_owner_params(conn, &owners);
+	aws_owner_params(c, &owners);
+	params_add(&owners, "MaxResults", "1000");
+	if (c->image_filter[0]) {
+		params_add(&owners, "Filter.1.Name", "name");
+		params_add(&owners, "Filter.1.Value.1", c->image_filter);
+	}
 	rc = aws_paged(conn, ctx, "DescribeImages", &owners, aws_images_page, (void *)cb, arg, err);
 	params_release(&owners);
 	return rc;

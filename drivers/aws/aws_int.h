@@ -24,6 +24,7 @@
 
 #define AWS_API_VERSION "2016-11-15"
 #define AWS_SERVICE "ec2"
+#define AWS_DEFAULT_OWNERS "self,amazon,099720109477"	/* yours, Amazon's, Canonical's */
 #define AWS_DEFAULT_ENDPOINT "https://ec2.{region}.amazonaws.com/"
 #define AWS_PAGE_SIZE 200	/* MaxResults of DescribeInstances (5..1000) */
 #define AWS_MAX_PAGES 1000	/* a listing that never ends is an error */
@@ -40,6 +41,7 @@ struct aws_conn {
 	char token[2048];		/* session token, "" when none; wiped */
 	char ssh_key[2048];		/* the spec's default public key, "" when none */
 	char image_owners[256];		/* comma-separated Owner.N values */
+	char image_filter[256];		/* name pattern for image listings, "" for all */
 	struct http_client *http;
 
 	/* The default network: vpc and sg are written by the one net_once step

@@ -55,20 +55,32 @@ static int aws_conn_tags(const struct aws_conn *c, struct drv_kv tags[2], char *
 	return 2;
 }
 
-/* Copy the text at path of the first `item` of set into the buffer in arg. */
+/*
+ * Copy the text at path of the first `item` of set that matches into the
+ * buffer.  match is NULL or NULL-terminated (path, value) pairs the item
+ * must have; an empty value matches anything.  The driver checks what it
+ * asked the cloud to filter, so an answer with more than it asked for
+ * (an emulator that ignores a filter) never picks the wrong resource.
+ */
 struct aws_pick {
 	const char *set;
 	const char *path;
 	char *buf;
 	size_t len;
+	const char *const *match;
 };
 
 static int aws_pick_first(const xmlNode *root, void *arg)
 {
 	struct aws_pick *pk = arg;
-	xmlNode *it = xmlh_child(xmlh_child(root, pk->set), "item");
 
-	return it && xmlh_text(it, pk->path, pk->buf, pk->len) == 0 && pk->buf[0] ? 0 : -ENOENT;
+	for (xmlNode *it = xmlh_child(xmlh_child(root, pk->set), "item"); it;
+	     it = xmlh_next(it, "item")) {
+		if (xmlh_matches(it, pk->match))
+			return xmlh_text(it, pk->path, pk->buf, pk->len) == 0 && pk->buf[0] ? 0
+											     : -ENOENT;
+	}
+	return -ENOENT;
 }
 
 /* ---- VPC and security group ------------------------------------------------------ */
@@ -76,7 +88,8 @@ static int aws_pick_first(const xmlNode *root, void *arg)
 static int aws_find_vpc(struct aws_conn *c, const struct drv_ctx *ctx, char *vpc, size_t len,
 			struct drv_error *err)
 {
-	struct aws_pick pk = { "vpcSet", "vpcId", vpc, len };
+	static const char *const dflt[] = { "isDefault", "true", NULL };
+	struct aws_pick pk = { "vpcSet", "vpcId", vpc, len, dflt };
 	struct params p = PARAMS_INIT;
 	int rc;
 
@@ -84,6 +97,7 @@ static int aws_find_vpc(struct aws_conn *c, const struct drv_ctx *ctx, char *vpc
 	rc = aws_query(c, ctx, "DescribeVpcs", &p, aws_pick_first, &pk, err);
 	if (rc != -ENOENT)
 		return rc;
+	pk.match = NULL;
 	rc = aws_query(c, ctx, "DescribeVpcs", &p, aws_pick_first, &pk, err);	/* any VPC */
 	if (rc == -ENOENT)
 		rc = drv_fail(err, EIO, "NoVpc",
@@ -94,7 +108,8 @@ static int aws_find_vpc(struct aws_conn *c, const struct drv_ctx *ctx, char *vpc
 static int aws_find_sg(struct aws_conn *c, const struct drv_ctx *ctx, const char *vpc,
 		       const char *name, char *sg, size_t len, struct drv_error *err)
 {
-	struct aws_pick pk = { "securityGroupInfo", "groupId", sg, len };
+	const char *const match[] = { "groupName", name, "vpcId", vpc, NULL };
+	struct aws_pick pk = { "securityGroupInfo", "groupId", sg, len, match };
 	struct params p = PARAMS_INIT;
 
 	aws_filter(&p, 1, "group-name", name);
@@ -112,7 +127,7 @@ static int aws_pick_group_id(const xmlNode *root, void *arg)
 static int aws_create_sg(struct aws_conn *c, const struct drv_ctx *ctx, const char *vpc,
 			 const char *name, char *sg, size_t len, struct drv_error *err)
 {
-	struct aws_pick pk = { NULL, NULL, sg, len };
+	struct aws_pick pk = { NULL, NULL, sg, len, NULL };
 	struct params p = PARAMS_INIT;
 	struct drv_kv tags[2];
 	char id[96];
@@ -172,14 +187,17 @@ static int aws_net_resolve(void *arg)
 
 /* ---- subnets --------------------------------------------------------------------- */
 
-/* Prefer the zone's default subnet, else the first listed. */
+/* Of the VPC's subnets in the zone, prefer the zone's default, else the first. */
 static int aws_pick_subnet(const xmlNode *root, void *arg)
 {
 	struct aws_pick *pk = arg;
-	xmlNode *set = xmlh_child(root, "subnetSet"), *first = xmlh_child(set, "item");
+	xmlNode *set = xmlh_child(root, "subnetSet"), *first = NULL;
 	char dflt[8];
 
-	for (xmlNode *it = first; it; it = xmlh_next(it, "item")) {
+	for (xmlNode *it = xmlh_child(set, "item"); it; it = xmlh_next(it, "item")) {
+		if (!xmlh_matches(it, pk->match))
+			continue;
+		first = first ? first : it;
 		if (xmlh_text(it, "defaultForAz", dflt, sizeof(dflt)) == 0 &&
 		    strcmp(dflt, "true") == 0)
 			return xmlh_text(it, "subnetId", pk->buf, pk->len) ? -ENOENT : 0;
@@ -190,7 +208,8 @@ static int aws_pick_subnet(const xmlNode *root, void *arg)
 static int aws_subnet_for(struct aws_conn *c, const struct drv_ctx *ctx, const char *vpc,
 			  const char *zone, char *subnet, size_t len, struct drv_error *err)
 {
-	struct aws_pick pk = { NULL, NULL, subnet, len };
+	const char *const match[] = { "vpcId", vpc, "availabilityZone", zone, NULL };
+	struct aws_pick pk = { NULL, NULL, subnet, len, match };
 	struct params p = PARAMS_INIT;
 	char msg[160];
 	int rc;
@@ -277,6 +296,8 @@ static int aws_pick_image(const xmlNode *root, void *arg)
 	char best[40] = "", when[40], state[32];
 
 	for (xmlNode *it = xmlh_child(set, "item"); it; it = xmlh_next(it, "item")) {
+		if (!xmlh_matches(it, pk->match))
+			continue;
 		if (xmlh_text(it, "imageState", state, sizeof(state)) == 0 &&
 		    strcmp(state, "available") != 0)
 			continue;
@@ -311,7 +332,8 @@ void aws_owner_params(const struct aws_conn *c, struct params *p)
 int aws_image_id(struct aws_conn *c, const struct drv_ctx *ctx, const char *image, char *id,
 		 size_t len, struct drv_error *err)
 {
-	struct aws_pick pk = { NULL, NULL, id, len };
+	const char *const match[] = { "name", image, NULL };
+	struct aws_pick pk = { NULL, NULL, id, len, match };
 	struct params p = PARAMS_INIT;
 	char msg[200];
 	int rc;
@@ -341,16 +363,22 @@ int aws_image_id(struct aws_conn *c, const struct drv_ctx *ctx, const char *imag
 struct aws_ids {
 	const char *set;
 	const char *path;
+	const char *owner;	/* the value of our baristafs-id tag */
 	char ids[16][128];
 	unsigned n;
 };
 
+/* Only what carries this connection's tag: never someone else's resource. */
 static int aws_collect_ids(const xmlNode *root, void *arg)
 {
 	struct aws_ids *ids = arg;
 	xmlNode *set = xmlh_child(root, ids->set);
 
 	for (xmlNode *it = xmlh_child(set, "item"); it && ids->n < 16; it = xmlh_next(it, "item")) {
+		if (!xmlh_has_pair(it, "tagSet", "item", "key", DRV_TAG_ID, "value", ids->owner) ||
+		    !xmlh_has_pair(it, "tagSet", "item", "key", DRV_TAG_MANAGED, "value",
+				   DRV_TAG_MANAGED_VALUE))
+			continue;
 		if (xmlh_text(it, ids->path, ids->ids[ids->n], sizeof(ids->ids[0])) == 0)
 			ids->n++;
 	}
@@ -366,6 +394,7 @@ static int aws_delete_tagged(struct aws_conn *c, const struct drv_ctx *ctx, cons
 	int rc;
 
 	snprintf(id, sizeof(id), "conn:%s", c->cloud);
+	ids->owner = id;
 	aws_filter(&p, 1, "tag:" DRV_TAG_MANAGED, DRV_TAG_MANAGED_VALUE);
 	aws_filter(&p, 2, "tag:" DRV_TAG_ID, id);
 	rc = aws_query(c, ctx, describe, &p, aws_collect_ids, ids, err);
@@ -384,8 +413,8 @@ static int aws_delete_tagged(struct aws_conn *c, const struct drv_ctx *ctx, cons
 int aws_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err)
 {
 	struct aws_conn *c = conn;
-	struct aws_ids sgs = { "securityGroupInfo", "groupId", { { 0 } }, 0 };
-	struct aws_ids keys = { "keySet", "keyName", { { 0 } }, 0 };
+	struct aws_ids sgs = { "securityGroupInfo", "groupId", NULL, { { 0 } }, 0 };
+	struct aws_ids keys = { "keySet", "keyName", NULL, { { 0 } }, 0 };
 	int rc;
 
 	rc = aws_delete_tagged(c, ctx, "DescribeSecurityGroups", &sgs, "DeleteSecurityGroup",

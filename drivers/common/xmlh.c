@@ -112,3 +112,29 @@ int xmlh_int(const xmlNode *node, const char *path, long long *out)
 	*out = v;
 	return 0;
 }
+
+bool xmlh_matches(const xmlNode *node, const char *const *pairs)
+{
+	char v[256];
+
+	for (size_t i = 0; pairs && pairs[i]; i += 2) {
+		if (!pairs[i + 1] || !pairs[i + 1][0])
+			continue;
+		if (xmlh_text(node, pairs[i], v, sizeof(v)) != 0 || strcmp(v, pairs[i + 1]) != 0)
+			return false;
+	}
+	return true;
+}
+
+bool xmlh_has_pair(const xmlNode *node, const char *path, const char *item,
+		   const char *key_name, const char *key, const char *value_name,
+		   const char *value)
+{
+	const char *const want[] = { key_name, key, value_name, value, NULL };
+
+	for (xmlNode *t = xmlh_child(xmlh_path(node, path), item); t; t = xmlh_next(t, item)) {
+		if (xmlh_matches(t, want))
+			return true;
+	}
+	return false;
+}

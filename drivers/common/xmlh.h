@@ -10,6 +10,7 @@
 #ifndef BFS_DRV_XMLH_H
 #define BFS_DRV_XMLH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libxml/tree.h>
@@ -41,5 +42,19 @@ xmlNode *xmlh_path(const xmlNode *node, const char *path);
 int xmlh_text(const xmlNode *node, const char *path, char *buf, size_t len);
 /* The same as a decimal integer: 0, -ENOENT, -EINVAL (not a number). */
 int xmlh_int(const xmlNode *node, const char *path, long long *out);
+/*
+ * Does node have, for each (path, value) pair of the NULL-terminated
+ * list, the text value at path?  An empty value matches anything; a NULL
+ * list matches.  Values are compared up to 255 bytes.
+ */
+bool xmlh_matches(const xmlNode *node, const char *const *pairs);
+/*
+ * Does the list at path (e.g. "tagSet") hold an element `item` whose
+ * key_name text is key and value_name text is value?  For key/value lists
+ * such as EC2's tagSet/item{key,value} or ECS's Tags/Tag{TagKey,TagValue}.
+ */
+bool xmlh_has_pair(const xmlNode *node, const char *path, const char *item,
+		   const char *key_name, const char *key, const char *value_name,
+		   const char *value);
 
 #endif

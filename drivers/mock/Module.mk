@@ -1,9 +1,5 @@
 # drivers/mock/Module.mk - extra rules for the mock driver.
 
-# Export only `baristafs_driver`: keep the static helper libraries' symbols
-# (sbuf_*, clock_*) out of the shared object's dynamic table.
-$(OUT)/drivers/mock.so: LDFLAGS += -Wl,--exclude-libs,ALL
-
 # The journal parser's fuzz target links the driver's objects directly.
 MOCK_OBJS := $(call obj,$(wildcard drivers/mock/*.c))
 $(BUILD)/tests/mock_journal_fuzz: $(OBJ)/tests/fuzz/mock_journal_fuzz.o \

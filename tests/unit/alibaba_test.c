@@ -24,6 +24,10 @@
 #include "tests/unit/drvtest.h"
 
 #define AKID "testid"
+#define SG7(vpc) "<SecurityGroup><SecurityGroupId>sg-7</SecurityGroupId><SecurityGroupName>" \
+	"baristafs-ali-test</SecurityGroupName><VpcId>" vpc "</VpcId><Tags><Tag><TagKey>" \
+	"managed-by</TagKey><TagValue>baristafs</TagValue></Tag><Tag><TagKey>baristafs-id</TagKey>" \
+	"<TagValue>conn:ali-test</TagValue></Tag></Tags></SecurityGroup>"
 #define SECRET "testsecret-0123456789"
 
 
@@ -311,6 +315,7 @@ static struct ecs {
 	bool prices;		/* answer DescribePrice */
 	bool sg_exists;
 	int fail_status, fail_count, delay_ms, bad_sigs;
+	char deleted[32];	/* the last DeleteSecurityGroup's id */
 	const char *fail_code;
 } ecs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -459,11 +464,15 @@ static bool ecs_vpc_action(const char *action, struct sbuf *b, struct stub_resp 
 	if (!ecs.vpc_api)
 		ecs_error(out, 404, "InvalidAction.NotFound", "Specified api is not found");
 	else if (strcmp(action, "DescribeVpcs") == 0)
-		sbuf_adds(b, "<Vpcs><Vpc><VpcId>vpc-1</VpcId></Vpc></Vpcs>");
+		sbuf_adds(b, "<Vpcs><Vpc><VpcId>vpc-0</VpcId><IsDefault>false</IsDefault></Vpc><Vpc>"
+			     "<VpcId>vpc-1</VpcId><IsDefault>true</IsDefault></Vpc></Vpcs>");
 	else
-		sbuf_adds(b, "<VSwitches><VSwitch><VSwitchId>vsw-a</VSwitchId><IsDefault>false"
-			     "</IsDefault></VSwitch><VSwitch><VSwitchId>vsw-b</VSwitchId><IsDefault>"
-			     "true</IsDefault></VSwitch></VSwitches>");
+		sbuf_adds(b, "<VSwitches><VSwitch><VSwitchId>vsw-x</VSwitchId><VpcId>vpc-1</VpcId>"
+			     "<ZoneId>cn-test-b</ZoneId><IsDefault>true</IsDefault></VSwitch>"
+			     "<VSwitch><VSwitchId>vsw-a</VSwitchId><VpcId>vpc-1</VpcId><ZoneId>"
+			     "cn-test-a</ZoneId><IsDefault>false</IsDefault></VSwitch><VSwitch>"
+			     "<VSwitchId>vsw-b</VSwitchId><VpcId>vpc-1</VpcId><ZoneId>cn-test-a"
+			     "</ZoneId><IsDefault>true</IsDefault></VSwitch></VSwitches>");
 	return true;
 }
 
@@ -475,15 +484,19 @@ static void ecs_act(const char *action, const struct params *p, struct sbuf *b,
 	if (strcmp(action, "DescribeZones") == 0)
 		sbuf_adds(b, "<Zones><Zone><ZoneId>cn-test-a</ZoneId></Zone></Zones>");
 	else if (strcmp(action, "DescribeSecurityGroups") == 0)
-		sbuf_adds(b, ecs.sg_exists ? "<SecurityGroups><SecurityGroup><SecurityGroupId>sg-7"
-					     "</SecurityGroupId></SecurityGroup></SecurityGroups>"
-					   : "<SecurityGroups/>");
+		/* Filters ignored, as an emulator might: the driver must pick by itself. */
+		sbuf_addf(b, "<SecurityGroups><SecurityGroup><SecurityGroupId>sg-1</SecurityGroupId>"
+			  "<SecurityGroupName>default</SecurityGroupName><VpcId>%s</VpcId>"
+			  "</SecurityGroup>%s</SecurityGroups>", ecs.vpc_api ? "vpc-1" : "",
+			  !ecs.sg_exists ? "" : ecs.vpc_api ? SG7("vpc-1") : SG7(""));
 	else if (strcmp(action, "CreateSecurityGroup") == 0 && (ecs.sg_exists = true))
 		sbuf_adds(b, "<SecurityGroupId>sg-7</SecurityGroupId>");
 	else if (strcmp(action, "DescribeImages") == 0 && params_get(p, "ImageId"))
 		sbuf_adds(b, "<TotalCount>0</TotalCount><Images/>");
 	else if (strcmp(action, "DescribeImages") == 0)
-		sbuf_adds(b, "<TotalCount>2</TotalCount><Images><Image><ImageId>ubuntu_22_04_old.vhd"
+		sbuf_adds(b, "<TotalCount>3</TotalCount><Images><Image><ImageId>centos.vhd</ImageId>"
+			     "<ImageName>centos-7</ImageName><CreationTime>2025-01-01T00:00:00Z"
+			     "</CreationTime></Image><Image><ImageId>ubuntu_22_04_old.vhd"
 			     "</ImageId><ImageName>ubuntu-22.04</ImageName><CreationTime>2023-01-01"
 			     "T00:00:00Z</CreationTime></Image><Image><ImageId>ubuntu_22_04_new.vhd"
 			     "</ImageId><ImageName>ubuntu-22.04</ImageName><CreationTime>2024-01-01"
@@ -508,9 +521,11 @@ static void ecs_act(const char *action, const struct params *p, struct sbuf *b,
 		ecs_state(p, out, "Running");
 	else if (strcmp(action, "DeleteInstance") == 0)
 		ecs_state(p, out, "Deleted");
+	else if (strcmp(action, "DeleteSecurityGroup") == 0)
+		snprintf(ecs.deleted, sizeof(ecs.deleted), "%s", params_get(p, "SecurityGroupId"));
 	else if (strcmp(action, "AuthorizeSecurityGroup") && strcmp(action, "ImportKeyPair") &&
 		 strcmp(action, "TagResources") && strcmp(action, "UntagResources") &&
-		 strcmp(action, "DeleteSecurityGroup") && strcmp(action, "DeleteKeyPairs") &&
+		 strcmp(action, "DeleteKeyPairs") &&
 		 strcmp(action, "DescribeKeyPairs"))
 		ecs_error(out, 400, "InvalidAction.NotFound", "Specified api is not found");
 }
@@ -767,8 +782,8 @@ static void test_specs_and_images(void)
 	CU_ASSERT(ss.v[1].price_usd_per_hour < 0);
 	CU_ASSERT_EQUAL(ecs.nactions, 2);
 	CU_ASSERT_EQUAL(ops->list_images(c, &ctx, collect_image, &is, &err), 0);
-	CU_ASSERT_EQUAL(is.n, 2);
-	CU_ASSERT_STRING_EQUAL(is.v[0].name, "ubuntu-22.04");
+	CU_ASSERT_EQUAL(is.n, 3);
+	CU_ASSERT_STRING_EQUAL(is.v[1].name, "ubuntu-22.04");
 	ops->disconnect(c);
 }
 
@@ -825,6 +840,7 @@ static void test_tags_and_cleanup(void)
 	CU_ASSERT_EQUAL(ops->cleanup(c, &ctx, &err), 0);
 	CU_ASSERT_STRING_EQUAL(ecs.actions[0], "DescribeSecurityGroups");
 	CU_ASSERT_STRING_EQUAL(ecs.actions[1], "DeleteSecurityGroup");
+	CU_ASSERT_STRING_EQUAL(ecs.deleted, "sg-7");	/* not the untagged "default" */
 	CU_ASSERT_STRING_EQUAL(ecs.actions[2], "DescribeKeyPairs");
 	ops->disconnect(c);
 }

@@ -25,6 +25,9 @@
 
 #define AKID "AKIDTEST"
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define SG9 "<item><groupId>sg-9</groupId><groupName>baristafs-aws-test</groupName>" \
+	"<vpcId>vpc-1</vpcId><tagSet><item><key>managed-by</key><value>baristafs</value></item>" \
+	"<item><key>baristafs-id</key><value>conn:aws-test</value></item></tagSet></item>"
 #define NS "<%sResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r-%d</requestId>"
 
 
@@ -349,6 +352,7 @@ static struct ec2 {
 	int delay_ms;
 	int bad_sigs;
 	bool sg_exists;
+	char deleted[32];	/* the last DeleteSecurityGroup's GroupId */
 } ec2 = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void ec2_reset(void)
@@ -517,16 +521,25 @@ static void ec2_act(const char *action, const struct params *p, struct sbuf *b,
 		sbuf_adds(b, "<availabilityZoneInfo><item><zoneName>us-test-1a</zoneName>"
 			     "</item></availabilityZoneInfo>");
 	else if (strcmp(action, "DescribeVpcs") == 0)
-		sbuf_adds(b, "<vpcSet><item><vpcId>vpc-1</vpcId></item></vpcSet>");
+		sbuf_adds(b, "<vpcSet><item><vpcId>vpc-0</vpcId><isDefault>false</isDefault></item>"
+			     "<item><vpcId>vpc-1</vpcId><isDefault>true</isDefault></item></vpcSet>");
 	else if (strcmp(action, "DescribeSecurityGroups") == 0)
-		sbuf_adds(b, ec2.sg_exists ? "<securityGroupInfo><item><groupId>sg-9</groupId>"
-					     "</item></securityGroupInfo>"
-					   : "<securityGroupInfo/>");
+		/* Filters ignored, as an emulator might: the driver must pick by itself. */
+		sbuf_adds(b, ec2.sg_exists ? "<securityGroupInfo><item><groupId>sg-1</groupId>"
+					     "<groupName>default</groupName><vpcId>vpc-1</vpcId>"
+					     "</item>" SG9 "</securityGroupInfo>"
+					   : "<securityGroupInfo><item><groupId>sg-1</groupId>"
+					     "<groupName>default</groupName><vpcId>vpc-1</vpcId>"
+					     "</item></securityGroupInfo>");
 	else if (strcmp(action, "CreateSecurityGroup") == 0 && (ec2.sg_exists = true))
 		sbuf_adds(b, "<return>true</return><groupId>sg-9</groupId>");
 	else if (strcmp(action, "DescribeSubnets") == 0)
-		sbuf_adds(b, "<subnetSet><item><subnetId>subnet-a</subnetId><defaultForAz>false"
-			     "</defaultForAz></item><item><subnetId>subnet-b</subnetId>"
+		sbuf_adds(b, "<subnetSet><item><subnetId>subnet-x</subnetId><vpcId>vpc-1</vpcId>"
+			     "<availabilityZone>us-test-1b</availabilityZone><defaultForAz>true"
+			     "</defaultForAz></item><item><subnetId>subnet-a</subnetId><vpcId>vpc-1"
+			     "</vpcId><availabilityZone>us-test-1a</availabilityZone><defaultForAz>"
+			     "false</defaultForAz></item><item><subnetId>subnet-b</subnetId><vpcId>"
+			     "vpc-1</vpcId><availabilityZone>us-test-1a</availabilityZone>"
 			     "<defaultForAz>true</defaultForAz></item></subnetSet>");
 	else if (strcmp(action, "DescribeImages") == 0)
 		sbuf_adds(b, "<imagesSet><item><imageId>ami-old</imageId><name>ubuntu-22.04</name>"
@@ -534,6 +547,9 @@ static void ec2_act(const char *action, const struct params *p, struct sbuf *b,
 			     "</creationDate></item><item><imageId>ami-new</imageId>"
 			     "<name>ubuntu-22.04</name><imageState>available</imageState>"
 			     "<creationDate>2024-01-01T00:00:00Z</creationDate></item></imagesSet>");
+	else if (strcmp(action, "DeleteSecurityGroup") == 0 &&
+		 snprintf(ec2.deleted, sizeof(ec2.deleted), "%s", params_get(p, "GroupId")))
+		sbuf_adds(b, "<return>true</return>");
 	else if (strcmp(action, "DescribeKeyPairs") == 0)
 		sbuf_adds(b, "<keySet/>");
 	else if (strcmp(action, "RunInstances") == 0)
@@ -549,8 +565,7 @@ static void ec2_act(const char *action, const struct params *p, struct sbuf *b,
 	else if (strcmp(action, "RebootInstances") == 0 ||
 		 strcmp(action, "AuthorizeSecurityGroupIngress") == 0 ||
 		 strcmp(action, "ImportKeyPair") == 0 || strcmp(action, "CreateTags") == 0 ||
-		 strcmp(action, "DeleteTags") == 0 || strcmp(action, "DeleteSecurityGroup") == 0 ||
-		 strcmp(action, "DeleteKeyPair") == 0)
+		 strcmp(action, "DeleteTags") == 0 || strcmp(action, "DeleteKeyPair") == 0)
 		sbuf_adds(b, "<return>true</return>");
 	else
 		ec2_error(out, 400, "InvalidAction", "unknown action");
@@ -731,7 +746,7 @@ static void test_create_idempotent(void)
 	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "ClientToken"), "g1-web-1-a1");
 	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "ImageId"), "ami-new");	/* newest by name */
 	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "SubnetId"), "subnet-b");	/* zone default */
-	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "SecurityGroupId.1"), "sg-9");
+	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "SecurityGroupId.1"), "sg-9");	/* not default */
 	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "Placement.AvailabilityZone"), "us-test-1a");
 	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "UserData"), "IyEvYmluL3NoCmVjaG8gaGkK");
 	CU_ASSERT_NSTRING_EQUAL(params_get(&ec2.last, "KeyName"), "baristafs-", 10);
@@ -887,9 +902,11 @@ static void test_cleanup(void)
 	ec2_reset();
 	ec2.sg_exists = true;
 	CU_ASSERT_EQUAL(ops->cleanup(c, &ctx, &err), 0);
+	/* sg-9 only: "default" is in the answer but carries no tag of ours. */
 	CU_ASSERT_EQUAL_FATAL(ec2.nactions, 3);
 	CU_ASSERT_STRING_EQUAL(ec2.actions[0], "DescribeSecurityGroups");
 	CU_ASSERT_STRING_EQUAL(ec2.actions[1], "DeleteSecurityGroup");
+	CU_ASSERT_STRING_EQUAL(ec2.deleted, "sg-9");
 	CU_ASSERT_STRING_EQUAL(ec2.actions[2], "DescribeKeyPairs");
 	ops->disconnect(c);
 }

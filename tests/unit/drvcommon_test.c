@@ -284,6 +284,31 @@ static void test_xmlh_walk(void)
 	xmlFreeDoc(doc);
 }
 
+static void test_xmlh_matching(void)
+{
+	static const char xml[] = "<r><item><groupName>web</groupName><vpcId>v-1</vpcId>"
+				  "<tagSet><item><key>k</key><value>v</value></item>"
+				  "<item><key>managed-by</key><value>baristafs</value></item></tagSet>"
+				  "</item></r>";
+	xmlDoc *doc = xmlh_parse(xml, sizeof(xml) - 1);
+	xmlNode *it = xmlh_child(xmlh_root(doc), "item");
+	const char *const yes[] = { "groupName", "web", "vpcId", "v-1", NULL };
+	const char *const any[] = { "groupName", "web", "vpcId", "", NULL };
+	const char *const no[] = { "groupName", "web", "vpcId", "v-2", NULL };
+	const char *const absent[] = { "missing", "x", NULL };
+
+	CU_ASSERT_TRUE(xmlh_matches(it, yes));
+	CU_ASSERT_TRUE(xmlh_matches(it, any));
+	CU_ASSERT_TRUE(xmlh_matches(it, NULL));
+	CU_ASSERT_FALSE(xmlh_matches(it, no));
+	CU_ASSERT_FALSE(xmlh_matches(it, absent));
+	CU_ASSERT_TRUE(xmlh_has_pair(it, "tagSet", "item", "key", "managed-by", "value", "baristafs"));
+	CU_ASSERT_FALSE(xmlh_has_pair(it, "tagSet", "item", "key", "managed-by", "value", "x"));
+	CU_ASSERT_FALSE(xmlh_has_pair(it, "tagSet", "item", "key", "v", "value", "k"));
+	CU_ASSERT_FALSE(xmlh_has_pair(it, "noSet", "item", "key", "k", "value", "v"));
+	xmlFreeDoc(doc);
+}
+
 static void test_xmlh_hostile(void)
 {
 	static const char xxe[] = "<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r><a>&x;</a></r>";
@@ -528,6 +553,7 @@ static const struct cu_test tests[] = {
 	{ "params_parse_forms", test_params_parse_forms },
 	{ "params_ceiling", test_params_ceiling },
 	{ "xmlh_walk", test_xmlh_walk },
+	{ "xmlh_matching", test_xmlh_matching },
 	{ "xmlh_hostile", test_xmlh_hostile },
 	{ "drvmap_errors", test_drvmap_errors },
 	{ "drvmap_detail", test_drvmap_detail },

@@ -1,0 +1,7 @@
+# tests/drv/Module.mk - drvharness, which drives any drivers/<name>.so
+# through the ABI from the integration tests (tests/integration/drv-*.sh).
+DRVHARNESS := $(BUILD)/tests/drvharness
+$(DRVHARNESS): $(OBJ)/tests/drv/harness.o $(LIBBFS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+tests: $(DRVHARNESS)
