@@ -301,12 +301,12 @@ int openstack_tag_vm(void *conn, const struct drv_ctx *ctx, const char *csp_id,
 	const char *key;
 	int rc;
 
-	snprintf(path, sizeof(path), "/servers/%s/metadata", csp_id);
+	snprintf(path, sizeof(path), "/servers/%s", csp_id);
 	rc = openstack_call(conn, ctx, "GET", OPENSTACK_COMPUTE, path, NULL, &doc, err);
 	if (rc)
 		return rc;
 	keep = json_object();
-	json_object_foreach(json_object_get(doc, "metadata"), key, v) {
+	json_object_foreach(json_object_get(json_object_get(doc, "server"), "metadata"), key, v) {
 		if (standard_key(key))
 			json_object_set(keep, key, v);
 	}
@@ -316,6 +316,7 @@ int openstack_tag_vm(void *conn, const struct drv_ctx *ctx, const char *csp_id,
 	}
 	json_decref(doc);
 	meta = json_pack("{s:o}", "metadata", keep);
+	snprintf(path, sizeof(path), "/servers/%s/metadata", csp_id);	/* replaces it all */
 	rc = meta ? openstack_call(conn, ctx, "PUT", OPENSTACK_COMPUTE, path, meta, NULL, err)
 		  : -ENOMEM;
 	json_decref(meta);

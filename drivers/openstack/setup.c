@@ -1,8 +1,9 @@
 /*
  * setup.c - what a connection makes for its servers, once, and deletes in
- * cleanup(): a Neutron network with a subnet (unless the cloud spec names
- * one to use: "network"), a security group open to SSH, and Nova key pairs
- * for the public keys it is given.
+ * cleanup(): a security group open to SSH, Nova key pairs for the public
+ * keys it is given, and a Neutron network with a subnet when the project
+ * has no single network of its own to use (see our_network; the cloud
+ * spec's "network" names one explicitly).
  *
  * Everything is found again by name, "baristafs-<cloud>" (key pairs
  * "baristafs-<cloud>-<hash of the key>"), and described
@@ -133,22 +134,54 @@ static int named_network(struct openstack_conn *c, const struct drv_ctx *ctx, ch
 	return drv_fail(err, EINVAL, "NetworkNotFound", msg);
 }
 
+struct tenant_nets {
+	int n;			/* networks that are not external */
+	char id[OPENSTACK_ID_MAX];	/* the last of them */
+};
+
+static int tenant_item(void *arg, const json_t *net)
+{
+	struct tenant_nets *t = arg;
+	const char *id = json_string_value(json_object_get(net, "id"));
+
+	if (!id || json_is_true(json_object_get(net, "router:external")))
+		return 0;
+	t->n++;
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	return 0;
+}
+
+/*
+ * The network servers join when the spec names none: ours when an earlier
+ * run made it; else the project's network when it has exactly one that is
+ * not external (what Nova itself would pick, and one that routers already
+ * serve); else a network and subnet of our own.
+ */
 static int our_network(struct openstack_conn *c, const struct drv_ctx *ctx, char *id, size_t size,
 		       struct drv_error *err)
 {
+	struct tenant_nets t = { 0, "" };
 	char name[96];
 	int rc;
 
 	our_name(c, name, sizeof(name));
 	rc = find_by_name(c, ctx, "/v2.0/networks", "networks", name, id, size, err);
-	if (rc == -ENOENT)
+	if (rc == 0)
+		return ensure_subnet(c, ctx, id, err);
+	if (rc != -ENOENT)
+		return rc;
+	rc = openstack_list(c, ctx, OPENSTACK_NETWORK, "/v2.0/networks", "networks", tenant_item,
+			    &t, err);
+	if (rc == 0 && t.n == 1) {
+		snprintf(id, size, "%s", t.id);
+		return 0;
+	}
+	if (rc == 0)
 		rc = neutron_create(c, ctx, "/v2.0/networks", "network",
 				    json_pack("{s:s, s:s, s:b}", "name", name, "description",
 					      SETUP_DESCRIPTION, "admin_state_up", 1),
 				    id, size, err);
-	if (rc == 0)
-		rc = ensure_subnet(c, ctx, id, err);
-	return rc;
+	return rc ? rc : ensure_subnet(c, ctx, id, err);
 }
 
 /* ---- security group ------------------------------------------------------ */
