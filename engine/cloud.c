@@ -23,6 +23,7 @@
 
 #include "engine/crypt.h"
 #include "lib/clock.h"
+#include "lib/jsonutil.h"
 #include "lib/names.h"
 
 #define HEALTH_OK_MS 60000
@@ -115,7 +116,7 @@ static void cloud_destroy(struct engine *e, struct cloud *c)
 	if (c->o.name)
 		eng_obj_release(e, &c->o);
 	conn_put(c->conn);
-	if (c->lane)
+	if (c->lane && e->pool)
 		wpool_lane_retire(e->pool, c->lane);
 	caller_free(c->caller);
 	json_decref(c->spec);
@@ -860,7 +861,7 @@ static int parse_spec(const char *text, size_t len, json_t **out, struct sbuf *w
 
 	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!*out) {
-		if (jerr.position >= 0 && (size_t)jerr.position >= len)
+		if (jsonutil_incomplete(&jerr, len))
 			return -EAGAIN;
 		sbuf_addf(why, "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
 			  jerr.text);
@@ -868,6 +869,7 @@ static int parse_spec(const char *text, size_t len, json_t **out, struct sbuf *w
 	}
 	if (!json_is_object(*out)) {
 		json_decref(*out);
+		*out = NULL;
 		sbuf_adds(why, "a cloud spec is a JSON object");
 		return -EINVAL;
 	}
@@ -992,7 +994,8 @@ static int parse_credential(const char *text, size_t len, json_t **out, struct s
 	if (*out && json_is_object(*out))
 		return 0;
 	json_decref(*out);
-	if (jerr.position >= 0 && (size_t)jerr.position >= len)
+	*out = NULL;
+	if (jsonutil_incomplete(&jerr, len))
 		return -EAGAIN;
 	sbuf_addf(why, "credential: malformed JSON at line %d: %s", jerr.line, jerr.text);
 	return -EINVAL;

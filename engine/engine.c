@@ -605,6 +605,7 @@ void engine_close(struct engine *e)
 	if (e->notify)
 		notify_set(e->notify, NULL, NULL);
 	wpool_free(e->pool);	/* running tasks finish; queued ones are cancelled */
+	e->pool = NULL;		/* it freed every lane: clouds must not retire theirs */
 	persist_free(e->persist); /* flushes what they left dirty */
 	for (size_t i = 0; i < e->groups.n; i++)
 		group_free(e, (struct group *)e->groups.v[i]);

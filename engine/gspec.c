@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/jsonutil.h"
 #include "lib/names.h"
 
 static const char *const placement_keys[] = {
@@ -346,7 +347,7 @@ int gspec_parse(const char *text, size_t len, const char *group, struct gspec **
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		/* An error at the very end means the document is not finished yet. */
-		if (jerr.position >= 0 && (size_t)jerr.position >= len)
+		if (jsonutil_incomplete(&jerr, len))
 			return -EAGAIN;
 		sbuf_addf(why, "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
 			  jerr.text);

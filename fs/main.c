@@ -295,14 +295,14 @@ int main(int argc, char **argv)
 	int status_fd = -1, rc = 1;
 
 	if (fuse_opt_parse(&args, &o, bfs_opts, NULL) != 0)
-		return 1;
-	if (o.show_help) {
-		usage(argv[0]);
-		return 0;
-	}
-	if (o.show_version) {
-		printf("baristafs %s (driver ABI %d)\n", BFS_VERSION, DRV_ABI_VERSION);
-		return 0;
+		goto out;
+	if (o.show_help || o.show_version) {
+		if (o.show_help)
+			usage(argv[0]);
+		else
+			printf("baristafs %s (driver ABI %d)\n", BFS_VERSION, DRV_ABI_VERSION);
+		rc = 0;
+		goto out;
 	}
 	if (fuse_parse_cmdline(&args, &co) != 0 || !co.mountpoint) {
 		fprintf(stderr, "usage: %s [options] MOUNTPOINT (see --help)\n", argv[0]);

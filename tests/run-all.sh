@@ -59,7 +59,7 @@ done
 for t in tests/integration/*.sh; do
 	[ -f "$t" ] || continue
 	n=integration/$(basename "$t" .sh)
-	selected integration "$n" && run_one "$n" sh "$t"
+	selected integration "$n" && run_one "$n" bash "$t"
 done
 
 echo "----"
