@@ -97,6 +97,9 @@ int azure_token_fetch(void *arg, const struct drv_ctx *ctx, struct bearer_token 
 	char url[640];
 	int rc;
 
+	if (!c->tenant[0])
+		return drv_fail(err, EACCES, "MissingCredential",
+				"the cloud has no credential yet (tenant_id, client_id, ...)");
 	snprintf(url, sizeof(url), "%s%s/oauth2/v2.0/token", c->aad, c->tenant);
 	rc = token_form(c, &form);
 	if (rc)

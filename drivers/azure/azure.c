@@ -9,7 +9,8 @@
  * default https://login.microsoftonline.com/), "ca_file", and "ssh_key".
  * Credential: tenant_id, client_id, client_secret, subscription_id,
  * resource_group (made when absent, and deleted by cleanup when this
- * connection made it and it is empty).
+ * connection made it and it is empty).  Without a credential, connect()
+ * succeeds and every call answers EACCES until one is given.
  *
  * connect() makes no network call.
  */
@@ -41,6 +42,8 @@ static int read_credential(struct azure_conn *c, const json_t *cred, struct drv_
 	};
 	int rc = 0;
 
+	if (!cred)
+		return 0;	/* not given yet: calls answer EACCES (auth.c) */
 	for (size_t i = 0; rc == 0 && i < sizeof(keys) / sizeof(keys[0]); i++)
 		rc = conf_str(cred, "credential", keys[i].key, true, (char *)c + keys[i].offset,
 			      keys[i].size, err);
@@ -234,7 +237,7 @@ __attribute__((visibility("default"))) const struct drv_ops baristafs_driver = {
 	.size = sizeof(struct drv_ops),
 	.name = "azure",
 	.caps = DRV_CAP_SUSPEND | DRV_CAP_REBOOT | DRV_CAP_TAGS | DRV_CAP_USER_DATA |
-		DRV_CAP_IDEMPOTENT | DRV_CAP_PRICES | DRV_CAP_SSH_KEY,
+		DRV_CAP_IDEMPOTENT | DRV_CAP_PRICES | DRV_CAP_SSH_KEY | DRV_CAP_CREDENTIAL,
 	.connect = azure_connect,
 	.disconnect = azure_disconnect,
 	.health = azure_health,

@@ -79,8 +79,12 @@ int gcp_token_fetch(void *arg, const struct drv_ctx *ctx, struct bearer_token *o
 				    .nheaders = 2, .deadline_ms = ctx ? ctx->deadline_ms : 0 };
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	char *jwt = NULL, *form = NULL;
-	int rc = gcp_assertion(c, clock_wall_ms() / 1000, &jwt, err);
+	int rc;
 
+	if (!c->key)
+		return drv_fail(err, EACCES, "MissingCredential",
+				"the cloud has no credential yet (the service-account key file)");
+	rc = gcp_assertion(c, clock_wall_ms() / 1000, &jwt, err);
 	if (rc)
 		return rc;
 	if (asprintf(&form, "%s%s", GCP_GRANT, jwt) < 0)

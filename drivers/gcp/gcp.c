@@ -11,7 +11,8 @@
  * (default "default"), "image_projects" (projects whose public images are
  * offered besides the project's own; default debian-cloud and
  * ubuntu-os-cloud) and "ssh_key".  Credential: the service-account key file
- * as Google issues it.
+ * as Google issues it; without one, connect() succeeds and every call
+ * answers EACCES until it is given.
  *
  * connect() makes no network call; the private key is parsed there, so a
  * broken key file fails at mkdir time with EINVAL.
@@ -64,8 +65,10 @@ static int read_credential(struct gcp_conn *c, const json_t *cred, const json_t 
 	char key_uri[sizeof(c->token_uri)];
 	int rc;
 
+	if (!cred)
+		return 0;	/* not given yet: calls answer EACCES (auth.c) */
 	if (!json_is_object(cred))
-		return drv_fail(err, EINVAL, "MissingCredential",
+		return drv_fail(err, EINVAL, "InvalidCredential",
 				"gcp: the credential is the service-account key file (JSON)");
 	rc = conf_str(cred, "credential", "client_email", true, c->client_email,
 		      sizeof(c->client_email), err);
@@ -423,7 +426,7 @@ __attribute__((visibility("default"))) const struct drv_ops baristafs_driver = {
 	.size = sizeof(struct drv_ops),
 	.name = "gcp",
 	.caps = DRV_CAP_SUSPEND | DRV_CAP_REBOOT | DRV_CAP_TAGS | DRV_CAP_USER_DATA |
-		DRV_CAP_IDEMPOTENT | DRV_CAP_PRICES | DRV_CAP_SSH_KEY,
+		DRV_CAP_IDEMPOTENT | DRV_CAP_PRICES | DRV_CAP_SSH_KEY | DRV_CAP_CREDENTIAL,
 	.connect = gcp_connect,
 	.disconnect = gcp_disconnect,
 	.health = gcp_health,

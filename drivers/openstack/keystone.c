@@ -84,10 +84,15 @@ int openstack_keystone_fetch(void *arg, const struct drv_ctx *ctx, struct bearer
 	struct http_request req = { .method = "POST", .url = c->auth_url, .headers = hdrs,
 				    .nheaders = 2, .max_body = KEYSTONE_MAX_BODY };
 	struct http_response resp = HTTP_RESPONSE_INIT;
-	json_t *body = openstack_keystone_body(c);
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_t *body;
+	char *text;
 	int rc;
 
+	if (!c->username)
+		return drv_fail(err, EACCES, "MissingCredential",
+				"the cloud has no credential yet (username, password, project)");
+	body = openstack_keystone_body(c);
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	if (!text)
 		return -ENOMEM;

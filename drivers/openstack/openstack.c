@@ -10,7 +10,8 @@
  * interface, default "public"), "ssh_key" (a public key for every server)
  * and "prices" ({"<flavor>": usd_per_hour}).
  * Credential: username, password, project, domain (default "Default", used
- * for both the user's and the project's domain).
+ * for both the user's and the project's domain).  Without one, connect()
+ * succeeds and every call answers EACCES until it is given.
  *
  * connect() makes no network call; the first operation authenticates.
  */
@@ -86,6 +87,8 @@ static int read_credential(struct openstack_conn *c, const json_t *cred, struct 
 {
 	int rc = 0;
 
+	if (!cred)
+		return 0;	/* not given yet: calls answer EACCES (keystone.c) */
 	rc |= dup_key(cred, "username", NULL, &c->username);
 	rc |= dup_key(cred, "password", NULL, &c->password);
 	rc |= dup_key(cred, "project", NULL, &c->project);
@@ -152,7 +155,7 @@ __attribute__((visibility("default"))) const struct drv_ops baristafs_driver = {
 	.size = sizeof(struct drv_ops),
 	.name = "openstack",
 	.caps = DRV_CAP_SUSPEND | DRV_CAP_REBOOT | DRV_CAP_TAGS | DRV_CAP_USER_DATA |
-		DRV_CAP_IDEMPOTENT | DRV_CAP_PRICES | DRV_CAP_SSH_KEY,
+		DRV_CAP_IDEMPOTENT | DRV_CAP_PRICES | DRV_CAP_SSH_KEY | DRV_CAP_CREDENTIAL,
 	.connect = openstack_connect,
 	.disconnect = openstack_disconnect,
 	.health = openstack_health,

@@ -252,6 +252,7 @@ static void test_connect_missing_keys(void)
 	cfg.credential = cred;
 	CU_ASSERT_EQUAL(baristafs_driver.connect(&cfg, &conn, &err), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "'client_id'"));
+	flow_no_credential(&baristafs_driver, &cfg);
 	json_decref(spec);
 	json_decref(cred);
 }

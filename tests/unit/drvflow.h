@@ -7,6 +7,7 @@
 #ifndef BFS_TEST_DRVFLOW_H
 #define BFS_TEST_DRVFLOW_H
 
+#include <errno.h>
 #include <jansson.h>
 
 #include "drivers/driver.h"
@@ -44,6 +45,26 @@ static inline void *flow_connect(const struct drv_ops *ops, const char *cloud, j
 static inline struct drv_ctx flow_ctx(int64_t ms)
 {
 	return (struct drv_ctx){ .deadline_ms = clock_mono_ms() + ms };
+}
+
+/*
+ * The spec of cfg without a credential: connect() succeeds (the user
+ * writes the spec first) and a call answers EACCES with no network.
+ */
+static inline void flow_no_credential(const struct drv_ops *ops, struct drv_config *cfg)
+{
+	const json_t *cred = cfg->credential;
+	struct drv_error err = { 0 };
+	struct drv_ctx ctx = flow_ctx(1000);
+	void *conn = NULL;
+
+	cfg->credential = NULL;
+	CU_ASSERT_EQUAL_FATAL(ops->connect(cfg, &conn, &err), 0);
+	CU_ASSERT_EQUAL(ops->health(conn, &ctx, &err), -EACCES);
+	CU_ASSERT_STRING_EQUAL(err.code, "MissingCredential");
+	CU_ASSERT(ops->caps & DRV_CAP_CREDENTIAL);
+	ops->disconnect(conn);
+	cfg->credential = cred;
 }
 
 /* A list_vms callback counting into an int. */

@@ -322,6 +322,8 @@ static void test_connect_bad_key(void)
 	json_object_del(spec, "zone");
 	CU_ASSERT_EQUAL(baristafs_driver.connect(&cfg, &conn, &err), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "'zone'"));
+	json_object_set_new(spec, "zone", json_string("z1"));
+	flow_no_credential(&baristafs_driver, &cfg);
 	json_decref(spec);
 	json_decref(cred);
 }

@@ -272,6 +272,7 @@ static void test_connect_bad_config(void)
 	json_object_set_new(spec, "endpoint", json_string("http://127.0.0.1:1/v3"));
 	CU_ASSERT_EQUAL(baristafs_driver.connect(&cfg, &conn, &err), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err.code, "MissingCredential");
+	flow_no_credential(&baristafs_driver, &cfg);
 	json_decref(spec);
 	json_decref(cred);
 }
