@@ -59,8 +59,9 @@ struct azure_conn {
 	struct bearer *auth;	/* token cache and HTTP client */
 	struct once setup;	/* resource group, security group, network */
 
-	pthread_mutex_t lock;	/* guards sizes */
+	pthread_mutex_t lock;	/* guards sizes, networks */
 	json_t *sizes;		/* tree name -> ARM size name, from the last listing */
+	json_t *networks;	/* VM name -> NIC id, for creates whose VM PUT is pending */
 };
 
 /* ---- parse.c ------------------------------------------------------------- */

@@ -130,6 +130,8 @@ static int poll_once(struct azure_conn *c, const struct drv_ctx *ctx, struct pol
 		rc = 1;		/* polling a deleted resource: gone is done */
 	else if (rc == 0)
 		rc = poll_read(p, &resp, doc, err);
+	else if (err->retryable)
+		rc = 0;		/* a poll that failed tells nothing: poll again, as SDKs do */
 	p->delay_ms = clamp_delay(http_retry_after_ms(&resp));
 	json_decref(doc);
 	http_response_release(&resp);

@@ -1,12 +1,15 @@
 /*
  * vms.c - the VM operations on ARM virtual machines.
  *
- * Idempotent create is ARM's PUT by name; before it the driver looks the
- * name up and answers with the VM that is there when it carries this
- * create's token (tag baristafs-token), so a retry neither re-PUTs a
- * running VM nor takes over another request's.  A create returns once ARM
- * accepted the VM's PUT (provisioning Creating); the public IP and NIC it
- * needs are made and waited for first (net.c).
+ * Idempotent create is ARM's PUT by name, which creates the VM or, when it
+ * exists, updates it to the same body: so the body is made the same on
+ * every attempt of one create (the login password, when there is no SSH
+ * key, is derived from the client token under the application's secret
+ * rather than drawn at random), and a retry PUTs again instead of looking
+ * first.  The public IP and NIC a VM needs are PUT and waited for before
+ * the VM's own PUT (net.c); the connection remembers which VMs have them,
+ * so a create that ran out of deadline resumes at the VM's PUT.  A create
+ * returns once ARM accepted the VM (provisioning Creating).
  *
  * Delete waits for the VM to be gone, then deletes what it leaves behind;
  * at the deadline it answers -ETIMEDOUT (retryable) and the engine's retry
@@ -268,12 +271,16 @@ static json_t *vm_tags(const struct drv_vm_req *req)
 }
 
 /*
- * Linux login: the SSH key when there is one, else a random password that
- * is never kept (ARM demands one or the other; the agent needs neither).
+ * Linux login: the SSH key when there is one, else a password that nobody
+ * keeps (ARM demands one or the other; the agent needs neither).  It is
+ * HMAC(client secret, token), so every attempt of one create PUTs the same
+ * body: a random one would make ARM refuse the repeat as a change.
  */
-static json_t *os_login(const char *name, const char *key)
+static json_t *os_login(const struct azure_conn *c, const char *name, const char *token,
+			const char *key)
 {
-	char secret[40], path[96];
+	unsigned char mac[HASH_SHA256_LEN];
+	char secret[2 * HASH_SHA256_LEN + 8], path[96];
 	json_t *os;
 
 	if (key && *key) {
@@ -283,19 +290,23 @@ static json_t *os_login(const char *name, const char *key)
 				 "disablePasswordAuthentication", 1, "ssh", "publicKeys", "path",
 				 path, "keyData", key);
 	}
-	if (hash_random_hex(secret + 4, 16) != 0)
+	if (hash_hmac_sha256(c->client_secret, strlen(c->client_secret), token, strlen(token),
+			     mac) != 0)
 		return NULL;
 	memcpy(secret, "Bf1!", 4);	/* upper, lower, digit, symbol: ARM's rule */
+	codec_hex(secret + 4, mac, 16);
 	os = json_pack("{s:s, s:s, s:s}", "computerName", name, "adminUsername", AZURE_ADMIN,
 		       "adminPassword", secret);
 	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(mac, sizeof(mac));
 	return os;
 }
 
 /* osProfile: the login and the user data (customData, base64, read by cloud-init). */
 static json_t *os_profile(const struct azure_conn *c, const struct drv_vm_req *req)
 {
-	json_t *os = os_login(req->name, req->ssh_public_key ? req->ssh_public_key : c->ssh_key);
+	json_t *os = os_login(c, req->name, req->client_token,
+			      req->ssh_public_key ? req->ssh_public_key : c->ssh_key);
 	struct sbuf ud = SBUF_INIT;
 
 	if (os && req->user_data && *req->user_data &&
@@ -329,21 +340,34 @@ static json_t *vm_body(struct azure_conn *c, const struct drv_vm_req *req,
 	return body;
 }
 
-/* A VM of this name already: 1 and *out when it is this create's, -EIO when another's, 0 none. */
-static int create_found(struct azure_conn *c, const struct drv_ctx *ctx,
-			const struct drv_vm_req *req, struct drv_vm *out, struct drv_error *err)
+/* The VM's public IP and NIC: made once per VM, remembered until its PUT is accepted. */
+static int create_network(struct azure_conn *c, const struct drv_ctx *ctx, const char *name,
+			  const json_t *tags, char *nic, size_t size, struct drv_error *err)
 {
-	char msg[160];
-	int rc = azure_get_vm(c, ctx, req->name, out, err);
+	const char *done;
+	int rc;
 
-	if (rc == -ENOENT)
+	pthread_mutex_lock(&c->lock);
+	done = jsonh_str(c->networks, name);
+	if (done)
+		jsonh_copy(nic, size, done);
+	pthread_mutex_unlock(&c->lock);
+	if (done)
 		return 0;
+	rc = azure_vm_network(c, ctx, name, tags, nic, size, err);
 	if (rc)
 		return rc;
-	if (strcmp(out->client_token, req->client_token) == 0)
-		return 1;
-	snprintf(msg, sizeof(msg), "a VM named %s exists for another request", req->name);
-	return drv_fail(err, EIO, "Conflict", msg);
+	pthread_mutex_lock(&c->lock);
+	json_object_set_new(c->networks, name, json_string(nic));
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+static void create_done(struct azure_conn *c, const char *name)
+{
+	pthread_mutex_lock(&c->lock);
+	json_object_del(c->networks, name);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static int create_prepare(struct azure_conn *c, const struct drv_ctx *ctx,
@@ -373,12 +397,10 @@ int azure_create_vm(void *conn, const struct drv_ctx *ctx, const struct drv_vm_r
 	json_t *tags = NULL, *body = NULL, *doc = NULL;
 	int rc = create_prepare(c, ctx, req, &img, urn, sizeof(urn), err);
 
-	if (rc == 0)
-		rc = create_found(c, ctx, req, out, err);
-	if (rc != 0)
-		return rc > 0 ? 0 : rc;
+	if (rc)
+		return rc;
 	tags = vm_tags(req);
-	rc = tags ? azure_vm_network(c, ctx, req->name, tags, nic, sizeof(nic), err) : -ENOMEM;
+	rc = tags ? create_network(c, ctx, req->name, tags, nic, sizeof(nic), err) : -ENOMEM;
 	if (rc == 0)
 		body = vm_body(c, req, &img, nic, tags);
 	if (rc == 0 && !body)
@@ -390,6 +412,8 @@ int azure_create_vm(void *conn, const struct drv_ctx *ctx, const struct drv_vm_r
 		rc = drv_fail(err, EIO, "BadAnswer", "ARM accepted the VM but answered no name");
 	if (rc == 0 && out->status == DRV_VM_UNDEFINED)
 		out->status = DRV_VM_CREATING;
+	if (rc == 0)
+		create_done(c, req->name);
 	json_decref(doc);
 	json_decref(body);
 	json_decref(tags);

@@ -39,6 +39,10 @@ struct cloud {
 	bool async;		/* answer PUTs 201 + Azure-AsyncOperation */
 	const char *op_result;	/* what a polled operation ends as */
 	bool loop_pages;	/* the VM listing's nextLink points at itself */
+	int fail_vm_puts;	/* answer this many VM PUTs with a 500 */
+	int fail_polls;		/* answer this many operation polls with a 503 */
+	char password[80];	/* the last VM PUT's adminPassword */
+	int password_changes;	/* VM PUTs whose password differed from the one before */
 	json_t *res;		/* lower-case path -> resource */
 };
 
@@ -84,8 +88,22 @@ static void put(const struct stub_req *q, struct stub_resp *r, const char *key)
 	json_t *body = json_loads(q->body, 0, NULL);
 	const char *name = strrchr(key, '/') + 1;
 
+	const char *pw = json_string_value(json_object_get(json_object_get(json_object_get(body,
+		"properties"), "osProfile"), "adminPassword"));
+
 	cloud.puts++;
 	cloud.vm_puts += strstr(key, "/virtualmachines/") != NULL;
+	if (strstr(key, "/virtualmachines/") && cloud.fail_vm_puts > 0) {
+		cloud.fail_vm_puts--;
+		json_decref(body);
+		flow_reply(r, 500, json_pack("{s:{s:s, s:s}}", "error", "code", "InternalServerError",
+					     "message", "try again"));
+		return;
+	}
+	if (pw && cloud.password[0] && strcmp(pw, cloud.password) != 0)
+		cloud.password_changes++;
+	if (pw)
+		snprintf(cloud.password, sizeof(cloud.password), "%s", pw);
 	json_object_set_new(body, "id", json_string(key));
 	json_object_set_new(body, "name", json_string(name));
 	if (!json_object_get(body, "properties"))
@@ -173,6 +191,10 @@ static void handler(void *arg, const struct stub_req *q, struct stub_resp *r)
 	} else if (!auth || strcmp(auth, "Bearer eyJ0.arm") != 0) {
 		flow_reply(r, 401, json_pack("{s:{s:s, s:s}}", "error", "code",
 					     "InvalidAuthenticationToken", "message", "bad token"));
+	} else if (strncmp(q->uri, "/ops/", 5) == 0 && cloud.fail_polls > 0) {
+		cloud.fail_polls--;
+		flow_reply(r, 503, json_pack("{s:{s:s, s:s}}", "error", "code", "ServiceUnavailable",
+					     "message", "busy"));
 	} else if (strncmp(q->uri, "/ops/", 5) == 0) {
 		cloud.polls++;
 		flow_reply(r, 200, json_pack("{s:s, s:{s:s, s:s}}", "status",
@@ -214,7 +236,8 @@ static void reset(void)
 	json_decref(cloud.res);
 	cloud.res = json_object();
 	cloud.tokens = cloud.puts = cloud.vm_puts = cloud.deletes = cloud.polls = 0;
-	cloud.list_gets = 0;
+	cloud.list_gets = cloud.fail_vm_puts = cloud.fail_polls = cloud.password_changes = 0;
+	cloud.password[0] = '\0';
 	cloud.async = cloud.loop_pages = false;
 	cloud.op_result = "Succeeded";
 	pthread_mutex_unlock(&cloud.lock);
@@ -296,14 +319,13 @@ static void test_create_list_delete(void)
 	CU_ASSERT_EQUAL(vm.status, DRV_VM_CREATING);
 	/* Resource group, NSG, VNet, then the VM's public IP, NIC and itself. */
 	CU_ASSERT_EQUAL(cloud.puts, 6);
-	/* The retry finds the VM carrying its token: nothing PUT again. */
+	/* A retry PUTs the very same body again: ARM's PUT by name keeps one VM. */
 	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &vm, &err), 0);
-	CU_ASSERT_EQUAL(cloud.vm_puts, 1);
-	CU_ASSERT_EQUAL(cloud.puts, 6);
-	/* Another request's token on the same name is a conflict, not a takeover. */
-	req.client_token = "tok-2";
-	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &vm, &err), -EIO);
-	CU_ASSERT_STRING_EQUAL(err.code, "Conflict");
+	CU_ASSERT_STRING_EQUAL(vm.csp_id, "web-1");
+	CU_ASSERT_EQUAL(cloud.vm_puts, 2);
+	CU_ASSERT_EQUAL(cloud.password_changes, 0);	/* no SSH key: a derived password */
+	CU_ASSERT_STRING_NOT_EQUAL(cloud.password, "");
+	CU_ASSERT_PTR_NULL(strstr(cloud.password, SECRET));
 
 	cloud.list_gets = 0;
 	CU_ASSERT_EQUAL(baristafs_driver.list_vms(conn, &ctx, NULL, flow_count_vm, &n, &err), 0);
@@ -322,6 +344,28 @@ static void test_create_list_delete(void)
 	baristafs_driver.disconnect(conn);
 }
 
+static void test_create_resumes(void)
+{
+	struct drv_vm_req req = { .name = "app-1", .client_token = "tok-r", .spec = "standard_b1s",
+				  .image = "debian-12", .tags = tags, .ntags = 3 };
+	struct drv_error err = { 0 };
+	struct drv_ctx ctx = flow_ctx(10000);
+	struct drv_vm vm;
+	void *conn;
+
+	reset();
+	cloud.fail_vm_puts = 1;
+	conn = connect_with(SECRET);
+	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &vm, &err), -EIO);
+	CU_ASSERT_TRUE(err.retryable);
+	CU_ASSERT_EQUAL(cloud.puts, 6);	/* group, NSG, VNet, IP, NIC, and the VM refused */
+	/* The retry starts at the VM's PUT: its IP and NIC are there already. */
+	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &vm, &err), 0);
+	CU_ASSERT_EQUAL(cloud.puts, 7);
+	CU_ASSERT_EQUAL(cloud.vm_puts, 2);
+	baristafs_driver.disconnect(conn);
+}
+
 static void test_async_operations(void)
 {
 	struct drv_vm_req req = { .name = "db-1", .client_token = "t", .spec = "standard_b1s",
@@ -335,9 +379,12 @@ static void test_async_operations(void)
 	reset();
 	cloud.async = true;
 	conn = connect_with(SECRET);
-	/* Each PUT answers 201 with an operation that runs once, then succeeds. */
+	/* Each PUT answers 201 with an operation that runs once, then succeeds; a poll
+	 * answered 503 on the way tells nothing and is polled again. */
+	cloud.fail_polls = 1;
 	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &vm, &err), 0);
 	CU_ASSERT(cloud.polls >= 2);
+	CU_ASSERT_EQUAL(cloud.fail_polls, 0);
 	baristafs_driver.disconnect(conn);
 
 	reset();
@@ -385,6 +432,7 @@ static const struct cu_test tests[] = {
 	{ "connect_missing_keys", test_connect_missing_keys },
 	{ "health_and_secret", test_health_and_secret },
 	{ "create_list_delete", test_create_list_delete },
+	{ "create_resumes", test_create_resumes },
 	{ "async_operations", test_async_operations },
 	{ "paging_loop", test_paging_loop },
 	{ NULL, NULL },
