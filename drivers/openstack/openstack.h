@@ -141,6 +141,12 @@ int openstack_tag_vm(void *conn, const struct drv_ctx *ctx, const char *csp_id,
 
 /* setup.c */
 int openstack_setup(struct openstack_conn *c, const struct drv_ctx *ctx, struct drv_error *err);
+/*
+ * After a refused create: when the refusal names the network or security
+ * group the set-up made (deleted behind our back), forget the set-up so the
+ * next attempt makes them again, and mark err retryable.  1 when so, else 0.
+ */
+int openstack_setup_lost(struct openstack_conn *c, struct drv_error *err);
 int openstack_keypair(struct openstack_conn *c, const struct drv_ctx *ctx, const char *pubkey,
 		      char *name, size_t size, struct drv_error *err);
 int openstack_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err);

@@ -216,6 +216,8 @@ int openstack_create_vm(void *conn, const struct drv_ctx *ctx, const struct drv_
 		return -ENOMEM;
 	rc = openstack_call(c, ctx, "POST", OPENSTACK_COMPUTE, "/servers", body, &doc, err);
 	json_decref(body);
+	if (rc == -EINVAL || rc == -ENOENT)
+		openstack_setup_lost(c, err);
 	if (rc == 0 && openstack_parse_server(json_object_get(doc, "server"), out) != 0)
 		rc = drv_fail(err, EIO, "BadAnswer", "Nova accepted a server but named no id");
 	json_decref(doc);

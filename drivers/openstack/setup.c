@@ -255,25 +255,44 @@ struct setup_step {
 	struct drv_error *err;
 };
 
+/* Keep what a step found, so that a set-up interrupted later resumes after it. */
+static void setup_keep(struct openstack_conn *c, char *field, size_t size, const char *value)
+{
+	pthread_mutex_lock(&c->lock);
+	snprintf(field, size, "%s", value);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static bool setup_has(struct openstack_conn *c, const char *field)
+{
+	bool yes;
+
+	pthread_mutex_lock(&c->lock);
+	yes = field[0] != '\0';
+	pthread_mutex_unlock(&c->lock);
+	return yes;
+}
+
 static int setup_run(struct openstack_conn *c, const struct drv_ctx *ctx, struct drv_error *err)
 {
 	char net[OPENSTACK_ID_MAX], sg[96];
-	int rc;
+	int rc = 0;
 
 	if (!has_neutron(c))
 		return 0;	/* nova-network era cloud: Nova's defaults apply */
-	rc = c->network ? named_network(c, ctx, net, sizeof(net), err)
-			: our_network(c, ctx, net, sizeof(net), err);
-	if (rc == 0)
+	if (!setup_has(c, c->net_id)) {
+		rc = c->network ? named_network(c, ctx, net, sizeof(net), err)
+				: our_network(c, ctx, net, sizeof(net), err);
+		if (rc == 0)
+			setup_keep(c, c->net_id, sizeof(c->net_id), net);
+	}
+	if (rc == 0 && !setup_has(c, c->sg_name))
 		rc = our_secgroup(c, ctx, err);
-	if (rc)
-		return rc;
-	our_name(c, sg, sizeof(sg));
-	pthread_mutex_lock(&c->lock);
-	snprintf(c->net_id, sizeof(c->net_id), "%s", net);
-	snprintf(c->sg_name, sizeof(c->sg_name), "%s", sg);
-	pthread_mutex_unlock(&c->lock);
-	return 0;
+	if (rc == 0) {
+		our_name(c, sg, sizeof(sg));
+		setup_keep(c, c->sg_name, sizeof(c->sg_name), sg);
+	}
+	return rc;
 }
 
 static int setup_step(void *arg)
@@ -281,6 +300,25 @@ static int setup_step(void *arg)
 	struct setup_step *st = arg;
 
 	return setup_run(st->c, st->ctx, st->err);
+}
+
+int openstack_setup_lost(struct openstack_conn *c, struct drv_error *err)
+{
+	char ours[96];
+	bool lost;
+
+	/* By name, not by what is cached: a concurrent create may have cleared that. */
+	our_name(c, ours, sizeof(ours));
+	pthread_mutex_lock(&c->lock);
+	lost = strstr(err->message, ours) || (c->net_id[0] && strstr(err->message, c->net_id));
+	if (lost)
+		c->net_id[0] = c->sg_name[0] = '\0';
+	pthread_mutex_unlock(&c->lock);
+	if (!lost)
+		return 0;
+	once_reset(&c->setup);
+	err->retryable = true;
+	return 1;
 }
 
 int openstack_setup(struct openstack_conn *c, const struct drv_ctx *ctx, struct drv_error *err)

@@ -33,6 +33,7 @@ struct cloud {
 	int auths;		/* token requests */
 	int posts[5];		/* servers, networks, subnets, security groups, rules */
 	int image_gets;
+	bool sg_gone;		/* the next create finds our security group deleted */
 	json_t *servers;
 };
 
@@ -90,6 +91,13 @@ static void nova_create(const struct stub_req *q, struct stub_resp *r)
 	json_t *body = json_loads(q->body, 0, NULL), *srv = json_object_get(body, "server");
 	char id[32];
 
+	if (cloud.sg_gone) {
+		cloud.sg_gone = false;
+		flow_reply(r, 400, json_pack("{s:{s:i, s:s}}", "badRequest", "code", 400, "message",
+					     "Security group baristafs-os1 not found for project p1."));
+		json_decref(body);
+		return;
+	}
 	snprintf(id, sizeof(id), "srv-%d", ++cloud.posts[0]);
 	json_array_append_new(cloud.servers,
 			      json_pack("{s:s, s:O, s:s, s:O, s:{s:s}}", "id", id, "name",
@@ -220,7 +228,7 @@ static void reset(void)
 	cloud.servers = json_array();
 	cloud.gen = cloud.auths = cloud.image_gets = 0;
 	memset(cloud.posts, 0, sizeof(cloud.posts));
-	cloud.revoke = cloud.valid = false;
+	cloud.revoke = cloud.valid = cloud.sg_gone = false;
 	pthread_mutex_unlock(&cloud.lock);
 }
 
@@ -405,6 +413,13 @@ static void test_create_idempotent(void)
 		CU_ASSERT_EQUAL(cloud.posts[k], 1);
 	CU_ASSERT_EQUAL(baristafs_driver.list_vms(conn, &ctx, &filter, flow_count_vm, &n, &err), 0);
 	CU_ASSERT_EQUAL(n, 2);	/* both carry the same baristafs-id */
+	/* Our security group deleted behind our back: refused once, made again, created. */
+	cloud.sg_gone = true;
+	req.client_token = "tok-d";
+	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &again, &err), -EINVAL);
+	CU_ASSERT_TRUE(err.retryable);
+	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &again, &err), 0);
+	CU_ASSERT_EQUAL(cloud.posts[3], 2);	/* the security group, made again */
 	req.spec = "m9.huge";
 	req.client_token = "tok-c";
 	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &again, &err), -EINVAL);
