@@ -27,6 +27,7 @@
 #include <openssl/crypto.h>
 
 #include "drivers/common/conf.h"
+#include "drivers/common/jsonh.h"
 #include "drivers/common/jwt.h"
 
 #define GCP_KEY_MAX 16384
@@ -234,25 +235,61 @@ static int gcp_list_specs(void *conn, const struct drv_ctx *ctx, drv_spec_cb cb,
 
 /* ---- images --------------------------------------------------------------- */
 
+/*
+ * Images are offered by name, and each image family once more under the
+ * family's name ("debian-12"), standing for the family's latest image:
+ * that is how GCE users name images, and it survives new releases.
+ */
 struct image_walk {
 	struct gcp_conn *c;
 	drv_image_cb cb;	/* NULL: only remember */
 	void *arg;
+	json_t *families;	/* families offered so far */
 };
+
+/* Remember name -> path (the project's own and the first seen win) and offer it. */
+static int image_offer(struct image_walk *w, const struct drv_image_info *img, const char *path)
+{
+	pthread_mutex_lock(&w->c->lock);
+	if (!json_object_get(w->c->images, img->name))
+		json_object_set_new(w->c->images, img->name, json_string(path));
+	pthread_mutex_unlock(&w->c->lock);
+	return w->cb ? w->cb(w->arg, img) : 0;
+}
+
+/* The family entry of an image: "projects/<p>/global/images/family/<f>". */
+static int family_offer(struct image_walk *w, const struct drv_image_info *img, const char *path,
+			const char *family)
+{
+	struct drv_image_info fam = *img;
+	char fpath[256];
+	int plen = (int)(strstr(path, "/global/images/") - path);
+
+	if (json_object_get(w->families, family))
+		return 0;
+	json_object_set_new(w->families, family, json_true());
+	jsonh_copy(fam.name, sizeof(fam.name), family);
+	snprintf(fpath, sizeof(fpath), "%.*s/global/images/family/%s", plen, path, family);
+	jsonh_copy(fam.id, sizeof(fam.id), fpath);
+	snprintf(fam.description, sizeof(fam.description), "the latest image of family %s",
+		 family);
+	return image_offer(w, &fam, fpath);
+}
 
 static int image_item(void *arg, const json_t *image)
 {
 	struct image_walk *w = arg;
 	struct drv_image_info img;
+	const char *family = jsonh_str(image, "family");
 	char path[256];
+	int rc;
 
 	if (gcp_parse_image(image, &img, path, sizeof(path)) != 0)
 		return 0;
-	pthread_mutex_lock(&w->c->lock);
-	if (!json_object_get(w->c->images, img.name))	/* the project's own come first */
-		json_object_set_new(w->c->images, img.name, json_string(path));
-	pthread_mutex_unlock(&w->c->lock);
-	return w->cb ? w->cb(w->arg, &img) : 0;
+	rc = image_offer(w, &img, path);
+	if (rc == 0 && family && *family)
+		rc = family_offer(w, &img, path, family);
+	return rc;
 }
 
 /* The images of one project; another project we may not read is skipped. */
@@ -286,9 +323,11 @@ static int gcp_list_images_walk(struct gcp_conn *c, const struct drv_ctx *ctx,
 static int gcp_list_images(void *conn, const struct drv_ctx *ctx, drv_image_cb cb, void *arg,
 			   struct drv_error *err)
 {
-	struct image_walk w = { conn, cb, arg };
+	struct image_walk w = { conn, cb, arg, json_object() };
+	int rc = w.families ? gcp_list_images_walk(conn, ctx, &w, err) : -ENOMEM;
 
-	return gcp_list_images_walk(conn, ctx, &w, err);
+	json_decref(w.families);
+	return rc;
 }
 
 /* The latest image of a family in any of our projects; 0, -ENOENT, -errno. */
@@ -331,7 +370,7 @@ static int cached_image(struct gcp_conn *c, const char *name, char *path, size_t
 int gcp_image_path(struct gcp_conn *c, const struct drv_ctx *ctx, const char *image, char *path,
 		   size_t size, struct drv_error *err)
 {
-	struct image_walk w = { c, NULL, NULL };
+	struct image_walk w = { c, NULL, NULL, json_object() };
 	char msg[192];
 	int rc;
 
@@ -345,7 +384,8 @@ int gcp_image_path(struct gcp_conn *c, const struct drv_ctx *ctx, const char *im
 	}
 	if (cached_image(c, image, path, size) == 0)
 		return 0;
-	rc = gcp_list_images_walk(c, ctx, &w, err);
+	rc = w.families ? gcp_list_images_walk(c, ctx, &w, err) : -ENOMEM;
+	json_decref(w.families);
 	if (rc == 0 && cached_image(c, image, path, size) == 0)
 		return 0;
 	if (rc == 0)
