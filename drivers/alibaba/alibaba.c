@@ -93,10 +93,12 @@ static int alibaba_connect(const struct drv_config *cfg, void **conn, struct drv
 	memo_init(&c->keys);
 	memo_init(&c->images);
 	snprintf(c->cloud, sizeof(c->cloud), "%s", cfg->cloud ? cfg->cloud : "alibaba");
-	rc = conf_str(cfg->credential, "credential", "access_key_id", true, c->akid,
-		      sizeof(c->akid), err);
-	rc = rc ? rc : conf_str(cfg->credential, "credential", "access_key_secret", true,
-				c->secret, sizeof(c->secret), err);
+	/* No credential yet is allowed: calls answer -EACCES until one is given. */
+	rc = !cfg->credential ? 0 : conf_str(cfg->credential, "credential", "access_key_id", true,
+					     c->akid, sizeof(c->akid), err);
+	rc = rc || !cfg->credential ? rc : conf_str(cfg->credential, "credential",
+						    "access_key_secret", true, c->secret,
+						    sizeof(c->secret), err);
 	rc = rc ? rc : alibaba_read_spec(c, cfg->spec, err);
 	if (rc) {
 		alibaba_disconnect(c);
@@ -253,7 +255,7 @@ __attribute__((visibility("default"))) const struct drv_ops baristafs_driver = {
 	.size = sizeof(struct drv_ops),
 	.name = "alibaba",
 	.caps = DRV_CAP_SUSPEND | DRV_CAP_REBOOT | DRV_CAP_TAGS | DRV_CAP_USER_DATA |
-		DRV_CAP_IDEMPOTENT | DRV_CAP_PRICES | DRV_CAP_SSH_KEY,
+		DRV_CAP_IDEMPOTENT | DRV_CAP_PRICES | DRV_CAP_SSH_KEY | DRV_CAP_CREDENTIAL,
 	.connect = alibaba_connect,
 	.disconnect = alibaba_disconnect,
 	.health = alibaba_health,

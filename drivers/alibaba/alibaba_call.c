@@ -69,6 +69,8 @@ int alibaba_call(struct alibaba_conn *c, const struct drv_ctx *ctx, enum alibaba
 	int rc;
 
 	*doc = NULL;
+	if (!c->akid[0])
+		return drv_fail(err, EACCES, "MissingCredential", "no credential is configured");
 	req.url = api == ALIBABA_VPC ? c->vpc_endpoint : c->endpoint;
 	rc = alibaba_common(c, api, action, p);
 	if (rc == 0)

@@ -138,6 +138,8 @@ int alibaba_key_get(struct alibaba_conn *c, const struct drv_ctx *ctx, const cha
 /* The image id for an image id or name. */
 int alibaba_image_id(struct alibaba_conn *c, const struct drv_ctx *ctx, const char *image,
 		     char *id, size_t len, struct drv_error *err);
+/* Forget the cached network, keys and images: they are looked up again on next use. */
+void alibaba_forget(struct alibaba_conn *c);
 /* Delete the security group and key pairs this connection created. */
 int alibaba_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err);
 /* The tags this connection puts on what it creates for itself. */

@@ -413,8 +413,14 @@ int alibaba_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err
 	if (rc == 0)
 		rc = alibaba_delete_tagged(c, ctx, "DescribeKeyPairs", &keys, "DeleteKeyPairs",
 					   "KeyPairNames", true, err);
+	alibaba_forget(c);
+	return rc;
+}
+
+void alibaba_forget(struct alibaba_conn *c)
+{
 	once_reset(&c->net_once);
 	memo_clear(&c->vswitches);
 	memo_clear(&c->keys);
-	return rc;
+	memo_clear(&c->images);
 }

@@ -113,6 +113,25 @@ static void alibaba_created(const struct drv_vm_req *req, const char *zone, cons
 	}
 }
 
+/*
+ * Something the connection cached is gone from the cloud (the security
+ * group, the VSwitch, a key pair): forget the caches and make
+ * the failure retryable, so that the retry looks them up again.
+ */
+static int alibaba_stale_cache(struct alibaba_conn *c, int rc, struct drv_error *err)
+{
+	static const char *const stale[] = { "InvalidSecurityGroupId.NotFound",
+					     "InvalidVSwitchId.NotExist",
+					     "InvalidKeyPairName.NotFound", NULL };
+
+	if (rc && drvmap_code_in(err, stale)) {
+		alibaba_forget(c);
+		err->retryable = true;
+		return -EIO;
+	}
+	return rc;
+}
+
 static int alibaba_run_answer(const xmlNode *root, void *arg)
 {
 	char *id = arg;
@@ -143,6 +162,7 @@ int alibaba_create_vm(void *conn, const struct drv_ctx *ctx, const struct drv_vm
 	}
 	/* The answer holds only the id: the first status is Pending, no extra call. */
 	rc = alibaba_query(c, ctx, ALIBABA_ECS, "RunInstances", &p, alibaba_run_answer, id, err);
+	rc = alibaba_stale_cache(c, rc, err);
 	if (rc == -EIO && err && !err->code[0])
 		drv_fail(err, EIO, "MalformedAnswer", "RunInstances returned no instance id");
 	if (rc == 0)

@@ -54,10 +54,13 @@ static int aws_read_spec(struct aws_conn *c, const json_t *spec, struct drv_erro
 	return rc;
 }
 
+/* No credential yet is allowed: connect succeeds and calls answer -EACCES (driver.h). */
 static int aws_read_credential(struct aws_conn *c, const json_t *cred, struct drv_error *err)
 {
 	int rc;
 
+	if (!cred)
+		return 0;
 	rc = conf_str(cred, "credential", "access_key_id", true, c->akid, sizeof(c->akid), err);
 	rc = rc ? rc : conf_str(cred, "credential", "secret_access_key", true, c->secret,
 				sizeof(c->secret), err);
@@ -192,7 +195,7 @@ __attribute__((visibility("default"))) const struct drv_ops baristafs_driver = {
 	.size = sizeof(struct drv_ops),
 	.name = "aws",
 	.caps = DRV_CAP_SUSPEND | DRV_CAP_REBOOT | DRV_CAP_TAGS | DRV_CAP_USER_DATA |
-		DRV_CAP_IDEMPOTENT | DRV_CAP_PRICES | DRV_CAP_SSH_KEY,
+		DRV_CAP_IDEMPOTENT | DRV_CAP_PRICES | DRV_CAP_SSH_KEY | DRV_CAP_CREDENTIAL,
 	.connect = aws_connect,
 	.disconnect = aws_disconnect,
 	.health = aws_health,

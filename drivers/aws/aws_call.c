@@ -75,6 +75,8 @@ int aws_call(struct aws_conn *c, const struct drv_ctx *ctx, const char *action,
 	int rc;
 
 	*doc = NULL;
+	if (!c->akid[0])
+		return drv_fail(err, EACCES, "MissingCredential", "no credential is configured");
 	rc = params_add(p, "Action", action);
 	if (rc == 0)
 		rc = params_add(p, "Version", AWS_API_VERSION);

@@ -85,6 +85,12 @@ enum drv_vm_status aws_status(const char *state, const char *reason_code);
 int aws_parse_instances(const xmlNode *root, drv_vm_cb cb, void *arg, char *next, size_t len);
 /* Instance types (EC2's instanceTypeSet or Eucalyptus' instanceTypeDetails), through cb. */
 int aws_parse_types(const xmlNode *root, drv_spec_cb cb, void *arg, char *next, size_t len);
+/*
+ * The name the tree shows for an image: its EC2 name when that is a valid
+ * file name, else the part after its last '/' ("ubuntu/images/hvm-ssd/
+ * ubuntu-jammy-..." -> "ubuntu-jammy-..."), else its id.  out may be name.
+ */
+void aws_image_name(const char *name, const char *id, char *out, size_t len);
 /* Images (imagesSet), through cb. */
 int aws_parse_images(const xmlNode *root, drv_image_cb cb, void *arg, char *next, size_t len);
 /* The price table's on-demand USD/hour for an instance type, < 0 when unknown. */
@@ -129,6 +135,8 @@ int aws_image_id(struct aws_conn *c, const struct drv_ctx *ctx, const char *imag
 		 size_t len, struct drv_error *err);
 /* Owner.1..n from the spec's image_owners (comma-separated) into p. */
 void aws_owner_params(const struct aws_conn *c, struct params *p);
+/* Forget the cached network, keys and images: they are looked up again on next use. */
+void aws_forget(struct aws_conn *c);
 /* Delete the security group and key pairs this connection created. */
 int aws_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err);
 

@@ -288,7 +288,21 @@ int aws_key_get(struct aws_conn *c, const struct drv_ctx *ctx, const char *pubke
 
 /* ---- images ----------------------------------------------------------------------- */
 
-/* The newest available image of the answer (creationDate sorts as text). */
+/* Is this the image the tree calls `want` (its full name or its tree name)? */
+static bool aws_image_is(const xmlNode *it, const char *want)
+{
+	char name[256], id[64], shown[128];
+
+	if (xmlh_text(it, "name", name, sizeof(name)) != 0)
+		return false;
+	if (strcmp(name, want) == 0)
+		return true;
+	xmlh_text(it, "imageId", id, sizeof(id));
+	aws_image_name(name, id, shown, sizeof(shown));
+	return strcmp(shown, want) == 0;
+}
+
+/* The newest available image of the answer named so (creationDate sorts as text). */
 static int aws_pick_image(const xmlNode *root, void *arg)
 {
 	struct aws_pick *pk = arg;
@@ -296,7 +310,7 @@ static int aws_pick_image(const xmlNode *root, void *arg)
 	char best[40] = "", when[40], state[32];
 
 	for (xmlNode *it = xmlh_child(set, "item"); it; it = xmlh_next(it, "item")) {
-		if (!xmlh_matches(it, pk->match))
+		if (!aws_image_is(it, pk->match[1]))
 			continue;
 		if (xmlh_text(it, "imageState", state, sizeof(state)) == 0 &&
 		    strcmp(state, "available") != 0)
@@ -348,6 +362,15 @@ int aws_image_id(struct aws_conn *c, const struct drv_ctx *ctx, const char *imag
 	aws_filter(&p, 1, "name", image);
 	aws_owner_params(c, &p);
 	rc = aws_query(c, ctx, "DescribeImages", &p, aws_pick_image, &pk, err);
+	if (rc == -ENOENT && !strchr(image, '/')) {
+		/* The tree's short name: the end of a path-like EC2 name. */
+		char pattern[160];
+
+		snprintf(pattern, sizeof(pattern), "*/%s", image);
+		aws_filter(&p, 1, "name", pattern);
+		aws_owner_params(c, &p);
+		rc = aws_query(c, ctx, "DescribeImages", &p, aws_pick_image, &pk, err);
+	}
 	if (rc == -ENOENT) {
 		snprintf(msg, sizeof(msg), "image '%s' not found", image);
 		return drv_fail(err, EINVAL, "InvalidAMIID.NotFound", msg);
@@ -422,8 +445,14 @@ int aws_cleanup(void *conn, const struct drv_ctx *ctx, struct drv_error *err)
 	if (rc == 0)
 		rc = aws_delete_tagged(c, ctx, "DescribeKeyPairs", &keys, "DeleteKeyPair",
 				       "KeyName", err);
+	aws_forget(c);
+	return rc;
+}
+
+void aws_forget(struct aws_conn *c)
+{
 	once_reset(&c->net_once);
 	memo_clear(&c->subnets);
 	memo_clear(&c->keys);
-	return rc;
+	memo_clear(&c->images);
 }

@@ -237,6 +237,16 @@ int aws_parse_types(const xmlNode *root, drv_spec_cb cb, void *arg, char *next, 
 
 /* ---- images -------------------------------------------------------------------- */
 
+void aws_image_name(const char *name, const char *id, char *out, size_t len)
+{
+	const char *base = strrchr(name, '/');
+	char tmp[128];
+
+	snprintf(tmp, sizeof(tmp), "%s", name_valid(name) ? name
+					 : base && name_valid(base + 1) ? base + 1 : id);
+	snprintf(out, len, "%s", tmp);
+}
+
 static void aws_image_os(const xmlNode *item, struct drv_image_info *im)
 {
 	char platform[32];
@@ -264,9 +274,8 @@ int aws_parse_images(const xmlNode *root, drv_image_cb cb, void *arg, char *next
 		if (xmlh_text(it, "imageState", state, sizeof(state)) == 0 &&
 		    strcmp(state, "available") != 0)
 			continue;
-		/* The tree names an image by its name when that is a valid file name. */
-		if (xmlh_text(it, "name", im.name, sizeof(im.name)) != 0 || !name_valid(im.name))
-			snprintf(im.name, sizeof(im.name), "%s", im.id);
+		xmlh_text(it, "name", im.name, sizeof(im.name));
+		aws_image_name(im.name, im.id, im.name, sizeof(im.name));
 		xmlh_text(it, "architecture", im.arch, sizeof(im.arch));
 		xmlh_text(it, "description", im.description, sizeof(im.description));
 		aws_image_os(it, &im);

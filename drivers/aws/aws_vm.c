@@ -112,6 +112,25 @@ static int aws_run_params(const struct drv_vm_req *req, const char *zone,
 	return rc;
 }
 
+/*
+ * Something the connection cached is gone from the cloud (someone deleted
+ * the security group, a subnet, a key pair it imported):
+ * forget the caches and make the failure retryable, so that the retry
+ * looks them up, or creates them, again.
+ */
+static int aws_stale_cache(struct aws_conn *c, int rc, struct drv_error *err)
+{
+	static const char *const stale[] = { "InvalidGroup.NotFound", "InvalidSubnetID.NotFound",
+					     "InvalidKeyPair.NotFound", NULL };
+
+	if (rc && drvmap_code_in(err, stale)) {
+		aws_forget(c);
+		err->retryable = true;
+		return -EIO;
+	}
+	return rc;
+}
+
 int aws_create_vm(void *conn, const struct drv_ctx *ctx, const struct drv_vm_req *req,
 		  struct drv_vm *out, struct drv_error *err)
 {
@@ -134,7 +153,7 @@ int aws_create_vm(void *conn, const struct drv_ctx *ctx, const struct drv_vm_req
 		return drv_fail(err, -rc, "RequestTooLarge", "the request could not be built");
 	}
 	memset(out, 0, sizeof(*out));
-	rc = aws_call(c, ctx, "RunInstances", &p, &doc, err);
+	rc = aws_stale_cache(c, aws_call(c, ctx, "RunInstances", &p, &doc, err), err);
 	if (rc == 0 && aws_parse_instances(xmlh_root(doc), aws_first_vm, out, NULL, 0) != 1)
 		rc = drv_fail(err, EIO, "MalformedAnswer", "RunInstances returned no instance");
 	xmlFreeDoc(doc);

@@ -85,6 +85,15 @@ int drvmap_error(const struct drvmap_err *table, const struct drvmap_answer *a,
 	return -e->errnum;
 }
 
+bool drvmap_code_in(const struct drv_error *err, const char *const *codes)
+{
+	for (size_t i = 0; err && codes && codes[i]; i++) {
+		if (strcmp(err->code, codes[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 enum drv_vm_status drvmap_status(const struct drvmap_status *table, const char *raw)
 {
 	for (const struct drvmap_status *s = table; raw && s && s->raw; s++) {

@@ -50,6 +50,8 @@ const struct drvmap_err *drvmap_find(const struct drvmap_err *table, const char 
 enum drv_vm_status drvmap_status(const struct drvmap_status *table, const char *raw);
 /* The common name of a status ("Running", ...). */
 const char *drvmap_status_name(enum drv_vm_status st);
+/* Is err's code one of the NULL-terminated codes? (false for a NULL err) */
+bool drvmap_code_in(const struct drv_error *err, const char *const *codes);
 /* Replace every occurrence of each secret (>= 4 chars) in s with "***", in place. */
 void drvmap_scrub(char *s, const char *const *secrets);
 

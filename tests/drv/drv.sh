@@ -74,6 +74,16 @@ import json, sys
 print(len([v for v in json.load(sys.stdin)["vms"] if v["state"] != "terminated"]))'
 }
 
+# Wait (up to 10 s) until cloudtwin counts n VMs not terminated: a cloud may
+# stop listing a VM (ECS) while it is still terminating.
+drv_settle() { # n
+	i=0
+	while [ "$(drv_vm_count)" != "$1" ] && [ $i -lt 100 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+}
+
 drv_scenario() { # id-prefix spec image
 	pfx=$1 spec=$2 image=$3
 	tags="baristafs-id=g1/$pfx-1 baristafs-group=g1 managed-by=baristafs"
@@ -110,12 +120,20 @@ echo baristafs'
 	echo "ok: resumed"
 	drv reboot "$id" >/dev/null && drv wait "$id" Running 30 || drv_fail "reboot"
 	echo "ok: rebooted"
-	drv tag "$id" tier=front >/dev/null || drv_fail "tag"
-	echo "ok: tagged"
+	if out=$(drv tag "$id" tier=front); then
+		echo "ok: tagged"
+	else
+		# The cloud (cloudtwin) may lack the tagging calls: say so, never call it a pass.
+		case $out in
+		"ERR EOPNOTSUPP "*) echo "note: tag not checked: the cloud answers $out" ;;
+		*) drv_fail "tag: $out" ;;
+		esac
+	fi
 	drv delete "$id" >/dev/null && drv wait "$id" Terminated 30 || drv_fail "delete"
 	echo "ok: terminated"
 	drv delete "$id" >/dev/null || drv_fail "delete twice"
 	echo "ok: delete of a deleted VM succeeds"
+	drv_settle 0
 	drv_expect "no VM left" 0 "$(drv_vm_count)"
 }
 
@@ -156,5 +174,6 @@ drv_quota_case() { # spec image
 	drv_expect_err "beyond the quota" EDQUOT "" drv create q-2 tok-q-2 "$1" "$2" - \
 		managed-by=baristafs baristafs-id=g2/q-2
 	drv delete "$id" >/dev/null && drv wait "$id" Terminated 30 || drv_fail "delete $id"
+	drv_settle 0
 	drv_faults '{"max_vms": 100000}'
 }

@@ -22,6 +22,8 @@
  *   wait ID STATUS [SECONDS]       poll get until the common status is STATUS
  *                                  (Terminated also when the cloud says ENOENT)
  *   cleanup
+ *   bench N                        N health calls on one connection: wall ms p50 p99,
+ *                                  and CPU ms per call (signing, HTTP, parsing)
  *
  * Exit 0 on success.  On a driver error it prints
  *   ERR <ERRNO> code=<code> http=<status> retryable=<0|1> retry_after_ms=<n> message=<text>
@@ -33,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -266,6 +269,42 @@ static int cmd_tag(struct harness *h, int argc, char **argv, struct drv_error *e
 	return report(h->ops->tag_vm(h->conn, &ctx, argv[0], tags, (size_t)n, err), err);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int cmd_bench(struct harness *h, int n, struct drv_error *err)
+{
+	int64_t *ns = calloc((size_t)(n > 0 ? n : 1), sizeof(*ns)), cpu0 = cpu_ns();
+	int rc = 0;
+
+	for (int i = 0; ns && rc == 0 && i < n; i++) {
+		struct drv_ctx ctx = harness_ctx(h);
+		int64_t t0 = clock_mono_ns();
+
+		rc = h->ops->health(h->conn, &ctx, err);
+		ns[i] = clock_mono_ns() - t0;
+	}
+	if (rc == 0 && ns && n > 0) {
+		qsort(ns, (size_t)n, sizeof(*ns), cmp_i64);
+		printf("calls %d p50_ms %.3f p99_ms %.3f cpu_ms_per_call %.3f\n", n,
+		       ns[n / 2] / 1e6, ns[(n * 99) / 100] / 1e6, (cpu_ns() - cpu0) / 1e6 / n);
+	}
+	free(ns);
+	return report(rc, err);
+}
+
 static int run(struct harness *h, const char *cmd, int argc, char **argv, struct drv_error *err)
 {
 	struct drv_ctx ctx = harness_ctx(h);
@@ -291,6 +330,8 @@ static int run(struct harness *h, const char *cmd, int argc, char **argv, struct
 		return cmd_tag(h, argc, argv, err);
 	if (strcmp(cmd, "wait") == 0)
 		return cmd_wait(h, argc, argv, err);
+	if (strcmp(cmd, "bench") == 0 && argc == 1)
+		return cmd_bench(h, atoi(argv[0]), err);
 	if (strcmp(cmd, "cleanup") == 0 && h->ops->cleanup)
 		return report(h->ops->cleanup(h->conn, &ctx, err), err);
 	return usage();

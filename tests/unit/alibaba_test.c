@@ -612,6 +612,7 @@ static void test_exports(void)
 	CU_ASSERT_EQUAL(ops->abi_version, DRV_ABI_VERSION);
 	CU_ASSERT_EQUAL(ops->size, sizeof(struct drv_ops));
 	CU_ASSERT_STRING_EQUAL(ops->name, "alibaba");
+	CU_ASSERT_TRUE(ops->caps & DRV_CAP_CREDENTIAL);
 	CU_ASSERT_PTR_NOT_NULL(ops->create_vm);
 	CU_ASSERT_PTR_NOT_NULL(ops->list_vms);
 	CU_ASSERT_PTR_NOT_NULL(ops->cleanup);
@@ -634,6 +635,17 @@ static void test_connect_errors(void)
 	CU_ASSERT_EQUAL(ops->connect(&cfg, &conn, &err), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err.message, "spec key 'region' is missing");
 	CU_ASSERT_PTR_NULL(conn);
+	/* No credential yet: the connection is made, every call is refused. */
+	json_object_set_new(spec, "region", json_string("cn-test"));
+	cfg.credential = NULL;
+	CU_ASSERT_EQUAL_FATAL(ops->connect(&cfg, &conn, &err), 0);
+	{
+		struct drv_ctx ctx = ctx_ms(1000);
+
+		CU_ASSERT_EQUAL(ops->health(conn, &ctx, &err), -EACCES);
+		CU_ASSERT_STRING_EQUAL(err.code, "MissingCredential");
+		ops->disconnect(conn);
+	}
 	json_decref(spec);
 	json_decref(cred);
 }

@@ -324,7 +324,23 @@ static void test_price_table(void)
 	CU_ASSERT_STRING_EQUAL(src, "unknown");
 }
 
+static void test_image_names(void)
+{
+	char out[128];
+
+	aws_image_name("ubuntu-22.04", "ami-1", out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "ubuntu-22.04");
+	aws_image_name("ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20231207", "ami-1",
+		       out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "ubuntu-jammy-22.04-amd64-server-20231207");
+	aws_image_name("Test Image", "ami-57ba933a", out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "ami-57ba933a");
+	aws_image_name("a/B", "ami-2", out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "ami-2");
+}
+
 static const struct cu_test table_tests[] = {
+	{ "image_names", test_image_names },
 	{ "status_table", test_status_table },
 	{ "error_table", test_error_table },
 	{ "price_table", test_price_table },
@@ -546,12 +562,17 @@ static void ec2_act(const char *action, const struct params *p, struct sbuf *b,
 			     "<imageState>available</imageState><creationDate>2023-01-01T00:00:00Z"
 			     "</creationDate></item><item><imageId>ami-new</imageId>"
 			     "<name>ubuntu-22.04</name><imageState>available</imageState>"
-			     "<creationDate>2024-01-01T00:00:00Z</creationDate></item></imagesSet>");
+			     "<creationDate>2024-01-01T00:00:00Z</creationDate></item><item><imageId>"
+			     "ami-jammy</imageId><name>ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-"
+			     "amd64-server-20231207</name><imageState>available</imageState>"
+			     "</item></imagesSet>");
 	else if (strcmp(action, "DeleteSecurityGroup") == 0 &&
 		 snprintf(ec2.deleted, sizeof(ec2.deleted), "%s", params_get(p, "GroupId")))
 		sbuf_adds(b, "<return>true</return>");
 	else if (strcmp(action, "DescribeKeyPairs") == 0)
 		sbuf_adds(b, "<keySet/>");
+	else if (strcmp(action, "RunInstances") == 0 && !ec2.sg_exists)
+		ec2_error(out, 400, "InvalidGroup.NotFound", "The security group 'sg-9' does not exist");
 	else if (strcmp(action, "RunInstances") == 0)
 		ec2_run(p, b);
 	else if (strcmp(action, "DescribeInstances") == 0)
@@ -652,6 +673,7 @@ static void test_exports(void)
 	CU_ASSERT_EQUAL(ops->abi_version, DRV_ABI_VERSION);
 	CU_ASSERT_EQUAL(ops->size, sizeof(struct drv_ops));
 	CU_ASSERT_STRING_EQUAL(ops->name, "aws");
+	CU_ASSERT_TRUE(ops->caps & DRV_CAP_CREDENTIAL);
 	CU_ASSERT_PTR_NOT_NULL(ops->connect);
 	CU_ASSERT_PTR_NOT_NULL(ops->health);
 	CU_ASSERT_PTR_NOT_NULL(ops->list_specs);
@@ -685,8 +707,17 @@ static void test_connect_errors(void)
 
 	CU_ASSERT_EQUAL(ops->connect(&cfg, &conn, &err), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err.message, "credential key 'secret_access_key' is missing");
+	/* No credential yet: the connection is made, every call is refused. */
 	cfg.credential = NULL;
-	CU_ASSERT_EQUAL(ops->connect(&cfg, &conn, &err), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(ops->connect(&cfg, &conn, &err), 0);
+	{
+		struct drv_ctx ctx = ctx_ms(1000);
+
+		CU_ASSERT_EQUAL(ops->health(conn, &ctx, &err), -EACCES);
+		CU_ASSERT_STRING_EQUAL(err.code, "MissingCredential");
+		ops->disconnect(conn);
+		conn = NULL;
+	}
 	cfg.credential = cred;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		json_t *s = json_loads(bad[i][0], 0, NULL);
@@ -761,7 +792,37 @@ static void test_create_idempotent(void)
 	CU_ASSERT_EQUAL(ec2.nvms, 1);
 	CU_ASSERT_EQUAL(ec2.nactions, creates + 1);
 	CU_ASSERT_STRING_EQUAL(ec2.actions[ec2.nactions - 1], "RunInstances");
+	/* An image by the short name the tree shows for a path-like EC2 name. */
+	req.image = "ubuntu-jammy-22.04-amd64-server-20231207";
+	req.client_token = "g1-web-1-a2";
+	CU_ASSERT_EQUAL(ops->create_vm(c, &ctx, &req, &again, &err), 0);
+	CU_ASSERT_STRING_EQUAL(params_get(&ec2.last, "ImageId"), "ami-jammy");
 	CU_ASSERT_EQUAL(ec2.bad_sigs, 0);
+	ops->disconnect(c);
+}
+
+static void test_create_stale_network(void)
+{
+	void *c = conn_with(SECRET, NULL);
+	struct drv_vm_req req = { .name = "vm", .client_token = "t-stale", .spec = "t3.small",
+				  .image = "ami-1" };
+	struct drv_ctx ctx = ctx_ms(5000);
+	struct drv_error err = { 0 };
+	struct drv_vm vm;
+
+	ec2_reset();
+	CU_ASSERT_EQUAL_FATAL(ops->create_vm(c, &ctx, &req, &vm, &err), 0);
+	ec2.sg_exists = false;	/* someone deleted the connection's security group */
+	req.client_token = "t-stale-2";
+	CU_ASSERT_EQUAL(ops->create_vm(c, &ctx, &req, &vm, &err), -EIO);
+	CU_ASSERT_TRUE(err.retryable);
+	CU_ASSERT_STRING_EQUAL(err.code, "InvalidGroup.NotFound");
+	/* The retry finds no group, makes it again, and succeeds. */
+	memset(&err, 0, sizeof(err));
+	ec2.nactions = 0;
+	CU_ASSERT_EQUAL(ops->create_vm(c, &ctx, &req, &vm, &err), 0);
+	CU_ASSERT_STRING_EQUAL(ec2.actions[0], "DescribeVpcs");
+	CU_ASSERT_STRING_EQUAL(ec2.actions[ec2.nactions - 1], "RunInstances");
 	ops->disconnect(c);
 }
 
@@ -916,6 +977,7 @@ static const struct cu_test abi_tests[] = {
 	{ "connect_errors", test_connect_errors },
 	{ "health", test_health },
 	{ "create_idempotent", test_create_idempotent },
+	{ "create_stale_network", test_create_stale_network },
 	{ "create_bad_requests", test_create_bad_requests },
 	{ "get_list_control", test_get_list_control },
 	{ "tag_vm", test_tag_vm },

@@ -387,6 +387,13 @@ static void test_drvmap_detail(void)
 	CU_ASSERT_STRING_EQUAL(e.code, "HTTPError");
 	CU_ASSERT_STRING_EQUAL(e.message, "HTTP 500");
 	CU_ASSERT_EQUAL(drvmap_error(errs, &a, NULL), -EIO);
+	{
+		static const char *const codes[] = { "A.NotFound", "HTTPError", NULL };
+
+		CU_ASSERT_TRUE(drvmap_code_in(&e, codes));	/* e.code is "HTTPError" */
+		CU_ASSERT_FALSE(drvmap_code_in(&e, codes + 2));
+		CU_ASSERT_FALSE(drvmap_code_in(NULL, codes));
+	}
 }
 
 static void test_drvmap_status(void)

@@ -1877,7 +1877,6 @@ static int aws_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf 
 	struct aws_priv *priv = calloc(1, sizeof(*priv));
 	unsigned char md[32];
 	size_t i;
-	json_t *cr;
 
 	if (!priv)
 		return -ENOMEM;
@@ -1886,17 +1885,8 @@ static int aws_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf 
 	for (i = 0; i < 12; i++)
 		priv->owner[i] = (char)('0' + md[i] % 10);
 	priv->owner[0] = priv->owner[0] == '0' ? '1' : priv->owner[0];
-	/* The empty key names the fallback cloud (the first one wins). */
-	twin_server_index_put(srv, "aws-key", "", c);
-	json_array_foreach(c->creds, i, cr) {
-		const char *akid = json_string_value(json_object_get(cr, "access_key_id"));
-
-		if (twin_server_index_put(srv, "aws-key", akid, c)) {
-			sbuf_reset(err);
-			sbuf_addf(err, "cloud %s: access key %s is used by another cloud", c->name, akid);
-			return -EEXIST;
-		}
-	}
+	if (twin_server_index_creds(srv, c, "aws-key", "access_key_id", err))
+		return -EEXIST;
 	return ensure_default_groups(c);
 }
 

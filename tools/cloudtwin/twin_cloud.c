@@ -460,8 +460,10 @@ int twin_cloud_add_vm(struct twin_cloud *c, struct twin_vm *vm, int64_t now)
 	vm_addresses(c, vm);
 	vm->created_ms = clock_wall_ms();
 	c->vcpus_used[vm->region] += vcpus;
+	/* An instance created stopped (ECS CreateInstance) is there at once:
+	 * clients start it right after the call returns. */
 	vm_begin(vm, TWIN_VM_PENDING, vm->boot_stopped ? TWIN_VM_STOPPED : TWIN_VM_RUNNING,
-		 vm->preloaded ? 0 : c->delay_create, now);
+		 vm->preloaded || vm->boot_stopped ? 0 : c->delay_create, now);
 	return 0;
 }
 

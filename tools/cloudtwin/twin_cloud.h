@@ -87,7 +87,7 @@ struct twin_vm {
 	int64_t changed_ms;	/* wall clock of the last state change */
 	enum twin_vm_state state, next;
 	int64_t due;		/* monotonic ms when `next` begins; 0 when settled */
-	bool boot_stopped;	/* created stopped (ECS CreateInstance) */
+	bool boot_stopped;	/* created stopped, at once (ECS CreateInstance) */
 	bool deallocated;	/* stopped by TWIN_ACT_DEALLOCATE */
 	bool preloaded;		/* made at start-up: skips the create delay */
 	enum twin_vm_act last_act;
@@ -189,7 +189,8 @@ void twin_cloud_vm_free(struct twin_vm *vm);
 /* Set user data (copied).  0 or -ENOMEM. */
 int twin_cloud_vm_set_user_data(struct twin_vm *vm, const void *data, size_t len);
 /* Admit a new VM: quota and capacity checks, sequence number, addresses,
- * state PENDING (running or stopped after the create delay).  Takes
+ * state PENDING, running after the create delay (stopped at once when
+ * boot_stopped).  Takes
  * ownership on success.  0, -EDQUOT (vCPU quota of its region), -ENOSPC
  * (max_vms), -EEXIST (id or key taken) or -ENOMEM. */
 int twin_cloud_add_vm(struct twin_cloud *c, struct twin_vm *vm, int64_t now);

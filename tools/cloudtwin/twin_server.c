@@ -382,6 +382,25 @@ struct twin_cloud *twin_server_index_get(const struct twin_server *s, const char
 	return twin_map_get(&s->index, key);
 }
 
+int twin_server_index_creds(struct twin_server *s, struct twin_cloud *c, const char *kind,
+			    const char *field, struct sbuf *err)
+{
+	size_t i;
+	json_t *cr;
+
+	twin_server_index_put(s, kind, "", c);
+	json_array_foreach(c->creds, i, cr) {
+		const char *v = json_string_value(json_object_get(cr, field));
+
+		if (v && twin_server_index_put(s, kind, v, c)) {
+			sbuf_reset(err);
+			sbuf_addf(err, "cloud %s: %s %s is used by another cloud", c->name, field, v);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
 const unsigned char *twin_server_token_key(const struct twin_server *s)
 {
 	return s->token_key;

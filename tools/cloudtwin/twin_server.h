@@ -74,6 +74,11 @@ int twin_server_index_put(struct twin_server *s, const char *kind, const char *v
 			  struct twin_cloud *c);
 struct twin_cloud *twin_server_index_get(const struct twin_server *s, const char *kind,
 					 const char *value);
+/* Index every credential's `field` of cloud c under kind, and make c the
+ * kind's fallback (value "") unless a cloud already is.  For setup().
+ * 0, or -EEXIST with err naming the clash. */
+int twin_server_index_creds(struct twin_server *s, struct twin_cloud *c, const char *kind,
+			    const char *field, struct sbuf *err);
 /* The per-process key of twin_token.h. */
 const unsigned char *twin_server_token_key(const struct twin_server *s);
 
