@@ -377,9 +377,9 @@ static void test_error_table(void)
 		int retry_after_ms;
 	} cases[] = {
 		{ 403, "{\"forbidden\": {\"code\": 403, \"message\": \"Quota exceeded for cores: "
-		  "Requested 2, but already used 10 of 10 cores\"}}", -EDQUOT, false, "OverQuota", 0 },
+		  "Requested 2, but already used 10 of 10 cores\"}}", -EDQUOT, false, "forbidden", 0 },
 		{ 413, "{\"overLimit\": {\"code\": 413, \"message\": \"Quota exceeded for instances\"}}",
-		  -EDQUOT, false, "OverQuota", 0 },
+		  -EDQUOT, false, "overLimit", 0 },
 		{ 413, "{\"overLimit\": {\"code\": 413, \"message\": \"This request was rate-limited.\","
 		  " \"retryAfter\": \"59\"}}", -EAGAIN, true, "overLimit", 59000 },
 		{ 429, "Too Many Requests", -EAGAIN, true, "HTTP429", 0 },
