@@ -16,6 +16,7 @@
  */
 #include "drivers/azure/azure.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,46 @@ static int azure_list_specs(void *conn, const struct drv_ctx *ctx, drv_spec_cb c
 		 c->subscription, c->location);
 	rc = azure_list(c, ctx, path, AZURE_API_COMPUTE, spec_item, &w, err);
 	return rc > 0 ? 0 : rc;
+}
+
+static int no_spec(void *arg, const struct drv_spec_info *spec)
+{
+	(void)arg;
+	(void)spec;
+	return 0;
+}
+
+static const char *cached_size(struct azure_conn *c, const char *spec, char *dst, size_t size)
+{
+	const char *real;
+
+	pthread_mutex_lock(&c->lock);
+	real = jsonh_str(c->sizes, spec);
+	if (real)
+		jsonh_copy(dst, size, real);
+	pthread_mutex_unlock(&c->lock);
+	return real ? dst : NULL;
+}
+
+int azure_size_name(struct azure_conn *c, const struct drv_ctx *ctx, const char *spec, char *dst,
+		    size_t size, struct drv_error *err)
+{
+	char lowered[AZURE_SIZE_MAX], msg[160];
+	size_t n = 0;
+	int rc;
+
+	for (; spec[n] && n + 1 < sizeof(lowered); n++)
+		lowered[n] = (char)tolower((unsigned char)spec[n]);
+	lowered[n] = '\0';
+	if (cached_size(c, lowered, dst, size))
+		return 0;
+	rc = azure_list_specs(c, ctx, no_spec, NULL, err);
+	if (rc)
+		return rc;
+	if (cached_size(c, lowered, dst, size))
+		return 0;
+	snprintf(msg, sizeof(msg), "location %s has no VM size %s", c->location, spec);
+	return drv_fail(err, EINVAL, "UnknownSpec", msg);
 }
 
 /* ---- images -------------------------------------------------------------------- */

@@ -164,6 +164,17 @@ int azure_vm_addresses(struct azure_conn *c, const struct drv_ctx *ctx, const ch
 /* Delete the network, security group and (when ours and empty) the resource group. */
 int azure_net_cleanup(struct azure_conn *c, const struct drv_ctx *ctx, struct drv_error *err);
 
+/* ---- azure.c ------------------------------------------------------------- */
+
+#define AZURE_SIZE_MAX 96
+/*
+ * The ARM name of a VM size a group spec names in any case ("standard_b1s"
+ * is Standard_B1s), from the last listing or a new one.  0, -EINVAL when
+ * the location has no such size, -errno.
+ */
+int azure_size_name(struct azure_conn *c, const struct drv_ctx *ctx, const char *spec, char *dst,
+		    size_t size, struct drv_error *err);
+
 /* ---- vms.c --------------------------------------------------------------- */
 
 int azure_create_vm(void *conn, const struct drv_ctx *ctx, const struct drv_vm_req *req,

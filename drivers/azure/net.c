@@ -341,6 +341,8 @@ static int delete_group(struct azure_conn *c, const struct drv_ctx *ctx, struct 
 		return rc;
 	snprintf(list, sizeof(list), "%s/resources", path);
 	rc = azure_list(c, ctx, list, AZURE_API_RESOURCES, count_item, &n, err);
+	if (rc == -ENOENT)
+		return 0;	/* what the group holds cannot be listed: keep it */
 	if (rc || n)
 		return rc;
 	return delete_wait(c, ctx, path, AZURE_API_RESOURCES, err);

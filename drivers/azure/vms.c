@@ -249,17 +249,6 @@ int azure_list_vms(void *conn, const struct drv_ctx *ctx, const struct drv_kv *f
 
 /* ---- create ---------------------------------------------------------------------- */
 
-/* The ARM size name of a tree name (sizes are listed lower case), else as given. */
-static void size_name(struct azure_conn *c, const char *spec, char *dst, size_t size)
-{
-	const char *real;
-
-	pthread_mutex_lock(&c->lock);
-	real = jsonh_str(c->sizes, spec);
-	jsonh_copy(dst, size, real ? real : spec);
-	pthread_mutex_unlock(&c->lock);
-}
-
 static json_t *vm_tags(const struct drv_vm_req *req)
 {
 	json_t *tags = json_object();
@@ -316,13 +305,12 @@ static json_t *os_profile(const struct azure_conn *c, const struct drv_vm_req *r
 	return os;
 }
 
-static json_t *vm_body(struct azure_conn *c, const struct drv_vm_req *req,
+static json_t *vm_body(struct azure_conn *c, const struct drv_vm_req *req, const char *size,
 		       const struct azure_image *img, const char *nic_id, json_t *tags)
 {
-	char size[96], disk[96];
+	char disk[96];
 	json_t *body;
 
-	size_name(c, req->spec, size, sizeof(size));
 	snprintf(disk, sizeof(disk), "%s-osdisk", req->name);
 	body = json_pack("{s:s, s:O, s:{s:{s:s}, s:{s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s,"
 			 " s:{s:s}}}, s:o, s:{s:[{s:s, s:{s:b, s:s}}]}}}",
@@ -370,9 +358,10 @@ static void create_done(struct azure_conn *c, const char *name)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* Check the request and resolve its size and image; then the connection's set-up. */
 static int create_prepare(struct azure_conn *c, const struct drv_ctx *ctx,
-			  const struct drv_vm_req *req, struct azure_image *img, char *buf,
-			  size_t size, struct drv_error *err)
+			  const struct drv_vm_req *req, char *vm_size, struct azure_image *img,
+			  char *buf, size_t size, struct drv_error *err)
 {
 	char msg[192];
 	int rc = check_name(req->name, err);
@@ -385,6 +374,8 @@ static int create_prepare(struct azure_conn *c, const struct drv_ctx *ctx,
 			 req->image);
 		rc = drv_fail(err, EINVAL, "UnknownImage", msg);
 	}
+	if (rc == 0)
+		rc = azure_size_name(c, ctx, req->spec, vm_size, AZURE_SIZE_MAX, err);
 	return rc ? rc : azure_setup(c, ctx, err);
 }
 
@@ -393,16 +384,16 @@ int azure_create_vm(void *conn, const struct drv_ctx *ctx, const struct drv_vm_r
 {
 	struct azure_conn *c = conn;
 	struct azure_image img;
-	char urn[256], nic[VM_PATH_MAX], path[VM_PATH_MAX];
+	char urn[256], nic[VM_PATH_MAX], path[VM_PATH_MAX], vm_size[AZURE_SIZE_MAX];
 	json_t *tags = NULL, *body = NULL, *doc = NULL;
-	int rc = create_prepare(c, ctx, req, &img, urn, sizeof(urn), err);
+	int rc = create_prepare(c, ctx, req, vm_size, &img, urn, sizeof(urn), err);
 
 	if (rc)
 		return rc;
 	tags = vm_tags(req);
 	rc = tags ? create_network(c, ctx, req->name, tags, nic, sizeof(nic), err) : -ENOMEM;
 	if (rc == 0)
-		body = vm_body(c, req, &img, nic, tags);
+		body = vm_body(c, req, vm_size, &img, nic, tags);
 	if (rc == 0 && !body)
 		rc = -ENOMEM;
 	vm_path(c, req->name, "", path, sizeof(path));

@@ -161,6 +161,9 @@ static void get(struct stub_resp *r, const char *uri, const char *key)
 
 	if (strcmp(key, "/subscriptions") == 0)
 		flow_reply(r, 200, json_pack("{s:[{s:s}]}", "value", "subscriptionId", SUBID));
+	else if (strstr(key, "/vmsizes"))
+		flow_reply(r, 200, json_pack("{s:[{s:s, s:i, s:i}]}", "value", "name", "Standard_B1s",
+					     "numberOfCores", 1, "memoryInMB", 1024));
 	else if (strstr(uri, "statusOnly=true"))
 		list(r, uri, "/virtualmachines/", true);
 	else if (strstr(key, "/providers/microsoft.compute/virtualmachines") &&
