@@ -78,6 +78,7 @@ static void conn_free(struct azure_conn *c)
 	bearer_free(c->auth);
 	json_decref(c->sizes);
 	json_decref(c->networks);
+	json_decref(c->addresses);
 	once_release(&c->setup);
 	pthread_mutex_destroy(&c->lock);
 	OPENSSL_cleanse(c->client_secret, sizeof(c->client_secret));
@@ -101,7 +102,8 @@ static int azure_connect(const struct drv_config *cfg, void **conn, struct drv_e
 	snprintf(c->prefix, sizeof(c->prefix), "baristafs-%s", c->cloud);
 	c->sizes = json_object();
 	c->networks = json_object();
-	rc = c->sizes && c->networks ? read_spec(c, cfg->spec, err) : -ENOMEM;
+	c->addresses = json_object();
+	rc = c->sizes && c->networks && c->addresses ? read_spec(c, cfg->spec, err) : -ENOMEM;
 	if (rc == 0)
 		rc = read_credential(c, cfg->credential, err);
 	if (rc == 0)

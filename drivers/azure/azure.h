@@ -59,9 +59,10 @@ struct azure_conn {
 	struct bearer *auth;	/* token cache and HTTP client */
 	struct once setup;	/* resource group, security group, network */
 
-	pthread_mutex_t lock;	/* guards sizes, networks */
+	pthread_mutex_t lock;	/* guards sizes, networks, addresses */
 	json_t *sizes;		/* tree name -> ARM size name, from the last listing */
 	json_t *networks;	/* VM name -> NIC id, for creates whose VM PUT is pending */
+	json_t *addresses;	/* VM name -> {private, public}, once both are known */
 };
 
 /* ---- parse.c ------------------------------------------------------------- */

@@ -381,8 +381,10 @@ static int map_error(int http_status, const char *code, const char *message,
 	if (strcmp(code, "OperationNotAllowed") == 0 && message && strcasestr(message, "quota"))
 		a.code = "QuotaExceeded";
 	rc = drvmap_error(azure_errors, &a, err);
-	if (err)
+	if (err) {
 		jsonh_copy(err->code, sizeof(err->code), code);
+		jsonh_line(err->message);
+	}
 	return rc;
 }
 

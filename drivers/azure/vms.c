@@ -65,17 +65,58 @@ static int get_doc(struct azure_conn *c, const struct drv_ctx *ctx, const char *
 	return azure_call(c, ctx, "GET", path, AZURE_API_COMPUTE, NULL, NULL, doc, err);
 }
 
-/* Parse a VM answer and, for a running VM, add its addresses. */
+/*
+ * Addresses: a VM's public IP is static and its private IP fixed once
+ * assigned, so once both are known they are kept per VM name and a VM is
+ * read or listed without its NIC.  Forgotten when the VM is deleted.
+ */
+static bool cached_addresses(struct azure_conn *c, struct drv_vm *vm)
+{
+	const json_t *a;
+
+	pthread_mutex_lock(&c->lock);
+	a = json_object_get(c->addresses, vm->name);
+	if (a) {
+		jsonh_copy(vm->private_ip, sizeof(vm->private_ip), jsonh_str(a, "private"));
+		jsonh_copy(vm->public_ip, sizeof(vm->public_ip), jsonh_str(a, "public"));
+	}
+	pthread_mutex_unlock(&c->lock);
+	return a != NULL;
+}
+
+static void keep_addresses(struct azure_conn *c, const struct drv_vm *vm)
+{
+	if (!vm->private_ip[0] || !vm->public_ip[0])
+		return;
+	pthread_mutex_lock(&c->lock);
+	json_object_set_new(c->addresses, vm->name, json_pack("{s:s, s:s}", "private",
+							      vm->private_ip, "public",
+							      vm->public_ip));
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void forget_addresses(struct azure_conn *c, const char *name)
+{
+	pthread_mutex_lock(&c->lock);
+	json_object_del(c->addresses, name);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Parse a VM answer and, once it has run, add its addresses. */
 static int read_vm(struct azure_conn *c, const struct drv_ctx *ctx, const json_t *doc,
 		   struct drv_vm *out, struct drv_error *err)
 {
 	const char *nic = azure_vm_nic(doc);
+	int rc;
 
 	if (azure_parse_vm(doc, out) != 0)
 		return drv_fail(err, EIO, "BadAnswer", "a VM answer without a name");
-	if (out->status == DRV_VM_RUNNING && nic && nic[0] == '/')
-		return azure_vm_addresses(c, ctx, nic, out, err);
-	return 0;
+	if (cached_addresses(c, out) || out->status != DRV_VM_RUNNING || !nic || nic[0] != '/')
+		return 0;
+	rc = azure_vm_addresses(c, ctx, nic, out, err);
+	if (rc == 0)
+		keep_addresses(c, out);
+	return rc;
 }
 
 int azure_get_vm(void *conn, const struct drv_ctx *ctx, const char *csp_id, struct drv_vm *out,
@@ -93,11 +134,12 @@ int azure_get_vm(void *conn, const struct drv_ctx *ctx, const char *csp_id, stru
 }
 
 /*
- * list_vms joins four listings, so that a poll costs the same for 1 VM as
- * for 1000: the group's VMs (model and tags), the subscription's VMs with
+ * list_vms joins listings, so that a poll costs the same for 1 VM as for
+ * 1000: the group's VMs (model and tags) and the subscription's VMs with
  * statusOnly=true (their instance views: lists otherwise carry no power
- * state), and the group's NICs and public IPs (addresses).  A VM the status
- * listing missed is read on its own.
+ * state) always; the group's NICs and public IPs only while some VM's
+ * addresses are not known yet (those two may fail: the addresses come on
+ * a later poll).  A VM the status listing left out is read on its own.
  */
 struct vm_index {
 	json_t *vms;		/* lower-case id -> matching VM, in listing order (a
@@ -152,27 +194,63 @@ static int keep_ip(void *arg, const json_t *ip)
 	return keep_by_id(((struct vm_index *)arg)->ips, ip, ip);
 }
 
-/* The listings besides the VMs'; any of them missing only costs per-VM reads. */
-static void index_extras(struct azure_conn *c, const struct drv_ctx *ctx, struct vm_index *x)
+/* Are the addresses of every matching VM known? */
+static bool all_addressed(struct azure_conn *c, const struct vm_index *x)
+{
+	const char *id;
+	json_t *vm;
+	bool all = true;
+
+	pthread_mutex_lock(&c->lock);
+	json_object_foreach(x->vms, id, vm)
+		all = all && json_object_get(c->addresses, jsonh_str(vm, "name"));
+	pthread_mutex_unlock(&c->lock);
+	return all;
+}
+
+/* The statuses (required), and the addresses while some are unknown (optional). */
+static int index_extras(struct azure_conn *c, const struct drv_ctx *ctx, struct vm_index *x,
+			struct drv_error *err)
 {
 	struct drv_error ignored = { 0 };
 	char path[VM_PATH_MAX];
+	int rc;
 
 	snprintf(path, sizeof(path),
 		 "subscriptions/%s/providers/Microsoft.Compute/virtualMachines?statusOnly=true",
 		 c->subscription);
-	azure_list(c, ctx, path, AZURE_API_COMPUTE, keep_status, x, &ignored);
+	rc = azure_list(c, ctx, path, AZURE_API_COMPUTE, keep_status, x, err);
+	if (rc || all_addressed(c, x))
+		return rc;
 	azure_group_path(c, "providers/Microsoft.Network/networkInterfaces", path, sizeof(path));
 	azure_list(c, ctx, path, AZURE_API_NETWORK, keep_nic, x, &ignored);
 	azure_group_path(c, "providers/Microsoft.Network/publicIPAddresses", path, sizeof(path));
 	azure_list(c, ctx, path, AZURE_API_NETWORK, keep_ip, x, &ignored);
+	return 0;
 }
 
-/* A VM from the index: its instance view and addresses joined in; 1 when it lacks a status. */
-static int index_read(const struct vm_index *x, json_t *vm, struct drv_vm *out)
+/* A VM's addresses from the NIC and IP listings. */
+static void index_addresses(const struct vm_index *x, const json_t *vm, struct drv_vm *out)
 {
 	char key[VM_PATH_MAX], pip[VM_PATH_MAX];
-	const json_t *iv, *nic, *ip;
+	const json_t *ip;
+
+	id_key(azure_vm_nic(vm), key, sizeof(key));
+	azure_parse_nic(json_object_get(x->nics, key), out->private_ip, sizeof(out->private_ip),
+			pip, sizeof(pip), out->public_ip, sizeof(out->public_ip));
+	id_key(pip, key, sizeof(key));
+	ip = json_object_get(x->ips, key);
+	if (!out->public_ip[0])
+		jsonh_copy(out->public_ip, sizeof(out->public_ip),
+			   jsonh_str(json_object_get(ip, "properties"), "ipAddress"));
+}
+
+/* A VM from the index with its instance view joined in; 1 when it lacks a status. */
+static int index_read(struct azure_conn *c, const struct vm_index *x, json_t *vm,
+		      struct drv_vm *out)
+{
+	char key[VM_PATH_MAX];
+	const json_t *iv;
 
 	id_key(jsonh_str(vm, "id"), key, sizeof(key));
 	iv = json_object_get(x->status, key);
@@ -181,15 +259,10 @@ static int index_read(const struct vm_index *x, json_t *vm, struct drv_vm *out)
 	json_object_set(json_object_get(vm, "properties"), "instanceView", (json_t *)iv);
 	if (azure_parse_vm(vm, out) != 0)
 		return -EIO;
-	id_key(azure_vm_nic(vm), key, sizeof(key));
-	nic = json_object_get(x->nics, key);
-	azure_parse_nic(nic, out->private_ip, sizeof(out->private_ip), pip, sizeof(pip),
-			out->public_ip, sizeof(out->public_ip));
-	id_key(pip, key, sizeof(key));
-	ip = json_object_get(x->ips, key);
-	if (!out->public_ip[0])
-		jsonh_copy(out->public_ip, sizeof(out->public_ip),
-			   jsonh_str(json_object_get(ip, "properties"), "ipAddress"));
+	if (!cached_addresses(c, out)) {
+		index_addresses(x, vm, out);
+		keep_addresses(c, out);
+	}
 	return 0;
 }
 
@@ -203,7 +276,7 @@ static int index_emit(struct azure_conn *c, const struct drv_ctx *ctx, const str
 	int rc;
 
 	json_object_foreach(x->vms, id, doc) {
-		rc = index_read(x, doc, &vm);
+		rc = index_read(c, x, doc, &vm);
 		if (rc < 0)
 			continue;	/* an unreadable entry */
 		if (rc == 1)
@@ -237,7 +310,7 @@ int azure_list_vms(void *conn, const struct drv_ctx *ctx, const struct drv_kv *f
 	if (rc == -ENOENT)
 		rc = 0;		/* no resource group yet: no VMs */
 	if (rc == 0 && json_object_size(x.vms))
-		index_extras(c, ctx, &x);
+		rc = index_extras(c, ctx, &x, err);
 	if (rc == 0)
 		rc = index_emit(c, ctx, &x, cb, arg, err);
 	json_decref(x.vms);
@@ -447,6 +520,8 @@ int azure_delete_vm(void *conn, const struct drv_ctx *ctx, const char *csp_id,
 	http_response_release(&resp);
 	if (rc == 0 || rc == -ENOENT)
 		rc = azure_vm_leftovers(conn, ctx, csp_id, err);
+	if (rc == 0)
+		forget_addresses(conn, csp_id);
 	return rc;
 }
 

@@ -4,6 +4,7 @@
 #ifndef BFS_DRV_JSONH_H
 #define BFS_DRV_JSONH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -23,6 +24,30 @@ static inline void jsonh_copy(char *dst, size_t size, const char *s)
 	if (n)
 		memcpy(dst, s, n);
 	dst[n] = '\0';
+}
+
+/*
+ * Make a cloud's message one line, in place: control characters (AAD puts
+ * "\r\nTrace ID: ..." in its descriptions) become single spaces, so that
+ * error and health files keep one value per line.
+ */
+static inline void jsonh_line(char *s)
+{
+	char *out = s;
+	bool gap = false;
+
+	for (const char *in = s; in && *in; in++) {
+		if ((unsigned char)*in < 0x20 || *in == 0x7f) {
+			gap = true;
+			continue;
+		}
+		if (gap && out > s && out[-1] != ' ')
+			*out++ = ' ';
+		gap = false;
+		*out++ = *in;
+	}
+	if (out)
+		*out = '\0';
 }
 
 #endif

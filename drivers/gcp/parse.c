@@ -330,6 +330,8 @@ int gcp_error(int http_status, const char *body, size_t len, struct drv_error *e
 		a.code = code;
 	}
 	rc = drvmap_error(gcp_errors, &a, err);
+	if (err)
+		jsonh_line(err->message);
 	json_decref(doc);
 	return rc;
 }

@@ -515,8 +515,10 @@ int openstack_error(int http_status, const char *body, size_t len, struct drv_er
 	quota = a.message && strcasestr(a.message, "quota exceeded") && http_status < 500;
 	a.code = quota ? "OverQuota" : code;
 	rc = drvmap_error(openstack_errors, &a, err);
-	if (err)
+	if (err) {
 		jsonh_copy(err->code, sizeof(err->code), code);
+		jsonh_line(err->message);
+	}
 	json_decref(doc);
 	return rc;
 }

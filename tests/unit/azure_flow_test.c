@@ -110,6 +110,13 @@ static void put(const struct stub_req *q, struct stub_resp *r, const char *key)
 		json_object_set_new(body, "properties", json_object());
 	json_object_set_new(json_object_get(body, "properties"), "provisioningState",
 			    json_string(strstr(key, "/virtualmachines/") ? "Creating" : "Succeeded"));
+	if (strstr(key, "/publicipaddresses/"))	/* what ARM assigns */
+		json_object_set_new(json_object_get(body, "properties"), "ipAddress",
+				    json_string("203.0.113.10"));
+	if (strstr(key, "/networkinterfaces/"))
+		json_object_set_new(json_object_get(json_array_get(json_object_get(json_object_get(
+			body, "properties"), "ipConfigurations"), 0), "properties"),
+			"privateIPAddress", json_string("10.78.0.4"));
 	json_object_set(cloud.res, key, body);
 	if (cloud.async && !strstr(key, "/virtualmachines/")) {
 		static char op[160];
@@ -334,8 +341,14 @@ static void test_create_list_delete(void)
 	CU_ASSERT_EQUAL(baristafs_driver.list_vms(conn, &ctx, NULL, flow_count_vm, &n, &err), 0);
 	CU_ASSERT_EQUAL(n, 1);
 	CU_ASSERT_EQUAL(cloud.list_gets, 4);	/* VMs, statuses, NICs, IPs: no read per VM */
+	cloud.list_gets = n = 0;
+	CU_ASSERT_EQUAL(baristafs_driver.list_vms(conn, &ctx, NULL, flow_count_vm, &n, &err), 0);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(cloud.list_gets, 2);	/* addresses known: VMs and statuses only */
 	CU_ASSERT_EQUAL(baristafs_driver.get_vm(conn, &ctx, "web-1", &vm, &err), 0);
 	CU_ASSERT_EQUAL(vm.status, DRV_VM_RUNNING);
+	CU_ASSERT_STRING_EQUAL(vm.private_ip, "10.78.0.4");
+	CU_ASSERT_STRING_EQUAL(vm.public_ip, "203.0.113.10");
 	CU_ASSERT_STRING_EQUAL(vm.client_token, "tok-1");
 	CU_ASSERT_STRING_EQUAL(vm.image, "ubuntu-22.04");
 

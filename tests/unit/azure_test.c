@@ -270,8 +270,8 @@ static void test_error_table(void)
 		{ 403, "{\"error\": {\"code\": \"AuthorizationFailed\", \"message\": \"no\"}}", -EACCES,
 		  false, "AuthorizationFailed" },
 		{ 401, "{\"error\": \"invalid_client\", \"error_description\": \"AADSTS7000215: Invalid"
-		  " client secret provided.\", \"error_codes\": [7000215]}", -EACCES, false,
-		  "invalid_client" },
+		  " client secret provided.\\r\\nTrace ID: 9ec5\\r\\n\", \"error_codes\": [7000215]}",
+		  -EACCES, false, "invalid_client" },
 		{ 404, "{\"error\": {\"code\": \"ResourceNotFound\", \"message\": \"gone\"}}", -ENOENT,
 		  false, "ResourceNotFound" },
 		{ 400, "{\"error\": {\"code\": \"InvalidParameter\", \"message\": \"bad size\"}}", -EINVAL,
@@ -295,6 +295,7 @@ static void test_error_table(void)
 		CU_ASSERT_EQUAL(err.retryable, cases[i].retryable);
 		CU_ASSERT_STRING_EQUAL(err.code, cases[i].code);
 		CU_ASSERT_EQUAL(err.http_status, cases[i].status);
+		CU_ASSERT_PTR_NULL(strpbrk(err.message, "\r\n"));	/* one line for error files */
 	}
 }
 
