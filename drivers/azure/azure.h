@@ -153,6 +153,13 @@ int azure_list(struct azure_conn *c, const struct drv_ctx *ctx, const char *path
 /* ---- net.c --------------------------------------------------------------- */
 
 int azure_setup(struct azure_conn *c, const struct drv_ctx *ctx, struct drv_error *err);
+/*
+ * After a refused create: when the refusal names the resource group or a
+ * resource of the set-up (deleted behind our back), forget the set-up and
+ * the VMs' networks so the next attempt makes them again, and mark err
+ * retryable.  1 when so, else 0.
+ */
+int azure_setup_lost(struct azure_conn *c, struct drv_error *err);
 /* A VM's public IP and NIC (made and waited for); nic_id gets the NIC's ARM id. */
 int azure_vm_network(struct azure_conn *c, const struct drv_ctx *ctx, const char *vm,
 		     const json_t *tags, char *nic_id, size_t size, struct drv_error *err);

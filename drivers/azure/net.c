@@ -168,6 +168,21 @@ static int setup_step(void *arg)
 	return rc;
 }
 
+int azure_setup_lost(struct azure_conn *c, struct drv_error *err)
+{
+	char group[128];
+
+	snprintf(group, sizeof(group), "'%s'", c->group);
+	if (!strstr(err->message, c->prefix) && !strstr(err->message, group))
+		return 0;
+	once_reset(&c->setup);
+	pthread_mutex_lock(&c->lock);
+	json_object_clear(c->networks);
+	pthread_mutex_unlock(&c->lock);
+	err->retryable = true;
+	return 1;
+}
+
 int azure_setup(struct azure_conn *c, const struct drv_ctx *ctx, struct drv_error *err)
 {
 	struct setup_step st = { c, ctx, err };

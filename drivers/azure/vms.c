@@ -452,34 +452,59 @@ static int create_prepare(struct azure_conn *c, const struct drv_ctx *ctx,
 	return rc ? rc : azure_setup(c, ctx, err);
 }
 
+/* The VM's own PUT (accepted: provisioning Creating). */
+static int vm_put(struct azure_conn *c, const struct drv_ctx *ctx, const struct drv_vm_req *req,
+		  const char *vm_size, const struct azure_image *img, const char *nic, json_t *tags,
+		  struct drv_vm *out, struct drv_error *err)
+{
+	json_t *body = vm_body(c, req, vm_size, img, nic, tags), *doc = NULL;
+	char path[VM_PATH_MAX];
+	int rc;
+
+	if (!body)
+		return -ENOMEM;
+	vm_path(c, req->name, "", path, sizeof(path));
+	rc = azure_call(c, ctx, "PUT", path, AZURE_API_COMPUTE, body, NULL, &doc, err);
+	if (rc == 0 && azure_parse_vm(doc, out) != 0)
+		rc = drv_fail(err, EIO, "BadAnswer", "ARM accepted the VM but answered no name");
+	if (rc == 0 && out->status == DRV_VM_UNDEFINED)
+		out->status = DRV_VM_CREATING;
+	json_decref(doc);
+	json_decref(body);
+	return rc;
+}
+
+/* A VM refused for good (quota, capacity...): the IP and NIC made for it go too. */
+static void create_undo(struct azure_conn *c, const struct drv_ctx *ctx, const char *name)
+{
+	struct drv_error ignored = { 0 };
+
+	azure_vm_leftovers(c, ctx, name, &ignored);
+	create_done(c, name);
+}
+
 int azure_create_vm(void *conn, const struct drv_ctx *ctx, const struct drv_vm_req *req,
 		    struct drv_vm *out, struct drv_error *err)
 {
 	struct azure_conn *c = conn;
 	struct azure_image img;
-	char urn[256], nic[VM_PATH_MAX], path[VM_PATH_MAX], vm_size[AZURE_SIZE_MAX];
-	json_t *tags = NULL, *body = NULL, *doc = NULL;
+	char urn[256], nic[VM_PATH_MAX], vm_size[AZURE_SIZE_MAX];
+	json_t *tags;
 	int rc = create_prepare(c, ctx, req, vm_size, &img, urn, sizeof(urn), err);
 
 	if (rc)
 		return rc;
 	tags = vm_tags(req);
 	rc = tags ? create_network(c, ctx, req->name, tags, nic, sizeof(nic), err) : -ENOMEM;
-	if (rc == 0)
-		body = vm_body(c, req, vm_size, &img, nic, tags);
-	if (rc == 0 && !body)
-		rc = -ENOMEM;
-	vm_path(c, req->name, "", path, sizeof(path));
-	if (rc == 0)
-		rc = azure_call(c, ctx, "PUT", path, AZURE_API_COMPUTE, body, NULL, &doc, err);
-	if (rc == 0 && azure_parse_vm(doc, out) != 0)
-		rc = drv_fail(err, EIO, "BadAnswer", "ARM accepted the VM but answered no name");
-	if (rc == 0 && out->status == DRV_VM_UNDEFINED)
-		out->status = DRV_VM_CREATING;
+	if (rc == 0) {
+		rc = vm_put(c, ctx, req, vm_size, &img, nic, tags, out, err);
+		if (rc && !err->retryable && !azure_setup_lost(c, err))
+			create_undo(c, ctx, req->name);
+	} else if (rc == -ENOENT || rc == -EINVAL) {
+		azure_setup_lost(c, err);
+	}
 	if (rc == 0)
 		create_done(c, req->name);
-	json_decref(doc);
-	json_decref(body);
 	json_decref(tags);
 	return rc;
 }

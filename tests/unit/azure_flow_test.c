@@ -40,6 +40,7 @@ struct cloud {
 	const char *op_result;	/* what a polled operation ends as */
 	bool loop_pages;	/* the VM listing's nextLink points at itself */
 	int fail_vm_puts;	/* answer this many VM PUTs with a 500 */
+	bool quota;		/* answer VM PUTs with 409 QuotaExceeded */
 	int fail_polls;		/* answer this many operation polls with a 503 */
 	char password[80];	/* the last VM PUT's adminPassword */
 	int password_changes;	/* VM PUTs whose password differed from the one before */
@@ -93,6 +94,21 @@ static void put(const struct stub_req *q, struct stub_resp *r, const char *key)
 
 	cloud.puts++;
 	cloud.vm_puts += strstr(key, "/virtualmachines/") != NULL;
+	if (strstr(key, "/virtualmachines/") && cloud.quota) {
+		json_decref(body);
+		flow_reply(r, 409, json_pack("{s:{s:s, s:s}}", "error", "code", "QuotaExceeded",
+					     "message", "Operation results in exceeding quota limits of "
+					     "Core. Maximum allowed: 2."));
+		return;
+	}
+	if (strstr(key, "/resourcegroups/rg1/") && !json_object_get(cloud.res,
+	    "/subscriptions/" SUBID "/resourcegroups/rg1")) {
+		json_decref(body);
+		flow_reply(r, 404, json_pack("{s:{s:s, s:s}}", "error", "code",
+					     "ResourceGroupNotFound", "message",
+					     "Resource group 'rg1' could not be found."));
+		return;
+	}
 	if (strstr(key, "/virtualmachines/") && cloud.fail_vm_puts > 0) {
 		cloud.fail_vm_puts--;
 		json_decref(body);
@@ -248,7 +264,7 @@ static void reset(void)
 	cloud.tokens = cloud.puts = cloud.vm_puts = cloud.deletes = cloud.polls = 0;
 	cloud.list_gets = cloud.fail_vm_puts = cloud.fail_polls = cloud.password_changes = 0;
 	cloud.password[0] = '\0';
-	cloud.async = cloud.loop_pages = false;
+	cloud.async = cloud.loop_pages = cloud.quota = false;
 	cloud.op_result = "Succeeded";
 	pthread_mutex_unlock(&cloud.lock);
 }
@@ -382,6 +398,36 @@ static void test_create_resumes(void)
 	baristafs_driver.disconnect(conn);
 }
 
+static void test_refused_and_lost(void)
+{
+	struct drv_vm_req req = { .name = "q-1", .client_token = "tok-q", .spec = "standard_b1s",
+				  .image = "debian-12", .tags = tags, .ntags = 3 };
+	struct drv_error err = { 0 };
+	struct drv_ctx ctx = flow_ctx(10000);
+	struct drv_vm vm;
+	void *conn;
+
+	reset();
+	cloud.quota = true;
+	conn = connect_with(SECRET);
+	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &vm, &err), -EDQUOT);
+	CU_ASSERT_STRING_EQUAL(err.code, "QuotaExceeded");
+	/* Refused for good: the public IP and NIC made for it are deleted (and its disk tried). */
+	CU_ASSERT_EQUAL(cloud.deletes, 3);
+	CU_ASSERT_EQUAL(json_object_size(cloud.res), 3);	/* group, NSG, VNet */
+
+	/* The resource group deleted behind our back: refused once, made again, created. */
+	cloud.quota = false;
+	json_object_clear(cloud.res);
+	req.client_token = "tok-r";
+	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &vm, &err), -ENOENT);
+	CU_ASSERT_STRING_EQUAL(err.code, "ResourceGroupNotFound");
+	CU_ASSERT_TRUE(err.retryable);
+	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &vm, &err), 0);
+	CU_ASSERT_EQUAL(json_object_size(cloud.res), 6);
+	baristafs_driver.disconnect(conn);
+}
+
 static void test_async_operations(void)
 {
 	struct drv_vm_req req = { .name = "db-1", .client_token = "t", .spec = "standard_b1s",
@@ -449,6 +495,7 @@ static const struct cu_test tests[] = {
 	{ "health_and_secret", test_health_and_secret },
 	{ "create_list_delete", test_create_list_delete },
 	{ "create_resumes", test_create_resumes },
+	{ "refused_and_lost", test_refused_and_lost },
 	{ "async_operations", test_async_operations },
 	{ "paging_loop", test_paging_loop },
 	{ NULL, NULL },
