@@ -380,6 +380,8 @@ static int map_error(int http_status, const char *code, const char *message,
 	a.code = code;
 	if (strcmp(code, "OperationNotAllowed") == 0 && message && strcasestr(message, "quota"))
 		a.code = "QuotaExceeded";
+	if (http_status == 429)
+		a.code = "TooManyRequests";	/* whatever the body calls it */
 	rc = drvmap_error(azure_errors, &a, err);
 	if (err) {
 		jsonh_copy(err->code, sizeof(err->code), code);

@@ -330,6 +330,10 @@ int gcp_error(int http_status, const char *body, size_t len, struct drv_error *e
 		a.code = code;
 	}
 	rc = drvmap_error(gcp_errors, &a, err);
+	if (http_status == 429 && err) {	/* too many requests, whatever the reason says */
+		err->retryable = true;
+		rc = -EAGAIN;
+	}
 	if (err)
 		jsonh_line(err->message);
 	json_decref(doc);

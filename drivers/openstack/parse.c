@@ -431,12 +431,14 @@ enum drv_vm_status openstack_status(const char *status, const char *task_state)
  * "overLimit" (older ones) whose message says "Quota exceeded": such an
  * error is looked up as OverQuota (Nova's exception name, and Neutron's
  * type) so that the table tells it from a refused policy or a rate limit;
- * err->code keeps the fault name the cloud sent.
+ * err->code keeps the fault name the cloud sent.  A 429 is throttling
+ * whatever its body says (a proxy, or Neutron, may call it OverQuota).
  */
 static const struct drvmap_err openstack_errors[] = {
 	{ "OverQuota", EDQUOT, false },
 	{ "overLimit", EAGAIN, true },
 	{ "HTTP413", EAGAIN, true },
+	{ "HTTP429", EAGAIN, true },
 	{ "Unauthorized", EACCES, false },
 	{ "forbidden", EACCES, false },
 	{ "Forbidden", EACCES, false },
@@ -512,8 +514,11 @@ int openstack_error(int http_status, const char *body, size_t len, struct drv_er
 		error_text(body ? body : "", body ? len : 0, text, sizeof(text));
 		a.message = text;
 	}
-	quota = a.message && strcasestr(a.message, "quota exceeded") && http_status < 500;
+	quota = a.message && strcasestr(a.message, "quota exceeded") &&
+		(http_status == 403 || http_status == 413);
 	a.code = quota ? "OverQuota" : code;
+	if (http_status == 429)
+		a.code = "HTTP429";	/* too many requests, whatever the body calls it */
 	rc = drvmap_error(openstack_errors, &a, err);
 	if (err) {
 		jsonh_copy(err->code, sizeof(err->code), code);

@@ -258,6 +258,8 @@ static void test_error_table(void)
 	} cases[] = {
 		{ 429, "{\"error\": {\"code\": \"TooManyRequests\", \"message\": \"throttled\"}}",
 		  -EAGAIN, true, "TooManyRequests" },
+		{ 429, "{\"error\": {\"code\": \"OperationNotAllowed\", \"message\": \"quota of"
+		  " requests\"}}", -EAGAIN, true, "OperationNotAllowed" },
 		{ 409, "{\"error\": {\"code\": \"OperationNotAllowed\", \"message\": \"Operation could not"
 		  " be completed as it results in exceeding approved standardDSv3Family Cores quota.\"}}",
 		  -EDQUOT, false, "OperationNotAllowed" },

@@ -323,6 +323,8 @@ static void test_error_table(void)
 		  -EAGAIN, true, "rateLimitExceeded" },
 		{ 429, "{\"error\": {\"code\": 429, \"message\": \"Quota exceeded for quota metric\","
 		  " \"status\": \"RESOURCE_EXHAUSTED\"}}", -EAGAIN, true, "RESOURCE_EXHAUSTED" },
+		{ 429, "{\"error\": {\"code\": 429, \"message\": \"Quota exceeded\", \"errors\":"
+		  " [{\"reason\": \"quotaExceeded\"}]}}", -EAGAIN, true, "quotaExceeded" },
 		{ 403, "{\"error\": {\"code\": 403, \"message\": \"Quota 'CPUS' exceeded.  Limit: 24.0\","
 		  " \"errors\": [{\"reason\": \"quotaExceeded\"}]}}", -EDQUOT, false, "quotaExceeded" },
 		{ 403, "{\"error\": {\"code\": 403, \"message\": \"Required 'compute.instances.create'\","

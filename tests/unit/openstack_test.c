@@ -383,6 +383,8 @@ static void test_error_table(void)
 		{ 413, "{\"overLimit\": {\"code\": 413, \"message\": \"This request was rate-limited.\","
 		  " \"retryAfter\": \"59\"}}", -EAGAIN, true, "overLimit", 59000 },
 		{ 429, "Too Many Requests", -EAGAIN, true, "HTTP429", 0 },
+		{ 429, "{\"NeutronError\": {\"type\": \"OverQuota\", \"message\": \"Rate limit "
+		  "exceeded.\", \"detail\": \"\"}}", -EAGAIN, true, "OverQuota", 0 },
 		{ 403, "{\"forbidden\": {\"code\": 403, \"message\": \"Policy doesn't allow "
 		  "os_compute_api:servers:create to be performed.\"}}", -EACCES, false, "forbidden", 0 },
 		{ 404, "{\"itemNotFound\": {\"code\": 404, \"message\": \"Instance x could not be found.\"}}",
