@@ -228,7 +228,12 @@ int azure_size_name(struct azure_conn *c, const struct drv_ctx *ctx, const char 
 
 /* ---- images -------------------------------------------------------------------- */
 
-/* Does the location have a version of this marketplace image?  1, 0, or -errno. */
+/*
+ * Does the location have a version of this marketplace image?  1, 0, or
+ * -errno.  A check that fails transiently counts as offered: these are
+ * well-known images, and one lost answer among eight must not empty the
+ * catalog (a create of an absent one still fails, with EINVAL).
+ */
 static int image_offered(struct azure_conn *c, const struct drv_ctx *ctx,
 			 const struct azure_image *img, struct drv_error *err)
 {
@@ -244,6 +249,8 @@ static int image_offered(struct azure_conn *c, const struct drv_ctx *ctx,
 	if (rc == 0)
 		rc = json_array_size(doc) > 0;
 	json_decref(doc);
+	if (rc < 0 && err->retryable && rc != -ETIMEDOUT)
+		return 1;
 	return rc == -ENOENT ? 0 : rc;
 }
 
