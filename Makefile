@@ -77,7 +77,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
 
-.PHONY: all tests check bench demo install uninstall clean fuzz
+.PHONY: all tests check bench demo demo-stop install uninstall clean fuzz
+.SECONDARY: # keep test objects between runs
 all: $(BARISTAFS) $(DRIVER_SOS) $(CLOUDTWIN) $(AGENT)
 tests: all $(UNIT_BINS) $(FUZZ_BINS)
 
@@ -107,7 +108,7 @@ $(OUT)/drivers/$(1).so: $(call obj,$(wildcard drivers/$(1)/*.c)) $(LIBDRV) $(LIB
 endef
 $(foreach d,$(DRIVER_NAMES),$(eval $(call driver_rule,$(d))))
 
-$(OUT)/tools/cloudtwin/cloudtwin: $(call obj,tools/cloudtwin/main.c) $(LIBTWIN) $(LIBDRV) $(LIBBFS)
+$(OUT)/tools/cloudtwin/cloudtwin: $(call obj,tools/cloudtwin/main.c) $(LIBTWIN) $(LIBMONITOR) $(LIBDRV) $(LIBBFS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -116,7 +117,7 @@ $(OUT)/monitor/barista-agent: $(call obj,$(AGENT_SRCS)) $(LIBMONITOR) $(LIBBFS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests and fuzz replays link every library; the linker keeps what is used.
-TEST_LIBS = $(LIBENGINE) $(LIBMONITOR) $(LIBTWIN) $(LIBDRV) $(LIBBFS)
+TEST_LIBS = $(LIBENGINE) $(LIBTWIN) $(LIBMONITOR) $(LIBDRV) $(LIBBFS)
 $(BUILD)/tests/%_test: $(OBJ)/tests/unit/%_test.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(LDLIBS) -lcunit
@@ -138,8 +139,11 @@ check:
 bench: all
 	tests/bench/run-all.sh
 
-demo: all
+demo:
 	tools/demo.sh
+
+demo-stop:
+	tools/demo.sh stop
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DRIVERDIR) $(DESTDIR)$(MANDIR)/man1

@@ -201,6 +201,23 @@ int cloud_has_image(struct cloud *c, const char *image)
 	return 0;
 }
 
+/* The catalog's arch of a spec or image, "" when unknown (lock held). */
+const char *cloud_arch(struct cloud *c, const char *spec, const char *image)
+{
+	struct catitem *ci;
+
+	if (spec) {
+		ci = catalog_find(&c->specs, spec);
+		return ci ? ci->u.spec.arch : "";
+	}
+	ci = catalog_find(&c->images, image);
+	for (size_t i = 0; !ci && i < c->images.n; i++) {
+		if (strcmp(((struct catitem *)c->images.v[i])->u.image.id, image) == 0)
+			ci = (struct catitem *)c->images.v[i];
+	}
+	return ci ? ci->u.image.arch : "";
+}
+
 double cloud_price(struct cloud *c, const char *spec)
 {
 	struct catitem *ci = catalog_find(&c->specs, spec);
@@ -646,8 +663,10 @@ static int cloud_configure(struct engine *e, struct cloud *c, json_t *spec, json
 	sbuf_release(&dir);
 	if (rc)
 		return rc;
-	json_decref(c->spec);
-	c->spec = json_deep_copy(spec);
+	if (spec != c->spec) { /* configure_id passes the cloud's own spec */
+		json_decref(c->spec);
+		c->spec = json_deep_copy(spec);
+	}
 	if (cred != c->cred) {
 		json_decref(c->cred);
 		c->cred = cred ? json_deep_copy(cred) : NULL;
@@ -1013,8 +1032,8 @@ int engine_cloud_set_credential(struct engine *e, uint64_t id, const char *text,
 	c = cloud_by_id(e, id);
 	if (!c)
 		rc = -ENOENT;
-	else if (rc == 0 && !(c->cred && json_equal(c->cred, cred)))
-		rc = cloud_configure(e, c, c->spec, cred, dry_run, why);
+	else if (rc == 0 && !dry_run && !(c->cred && json_equal(c->cred, cred)))
+		rc = cloud_configure(e, c, c->spec, cred, false, why);
 	if (c && rc && rc != -EAGAIN)
 		refuse(e, c, rc, why, from);
 	if (c && !rc && !dry_run) {

@@ -25,6 +25,7 @@
 #include "engine/crypt.h"
 #include "engine/notify.h"
 #include "engine/persist.h"
+#include "engine/vmmon.h"
 #include "lib/clock.h"
 
 #define STORE_FORMAT 1
@@ -113,7 +114,7 @@ int eng_obj_init(struct engine *e, struct obj *o, enum eng_kind kind, uint64_t p
 	o->parent = parent;
 	o->uid = uid;
 	o->gid = gid;
-	o->ctime_ms = o->mtime_ms = clock_wall_ms();
+	o->ctime_ms = o->mtime_ms = o->cmtime_ms = clock_wall_ms();
 	if (idmap_put(&e->ids, o->id, o) != 0) {
 		free(o->name);
 		o->name = NULL;
@@ -134,6 +135,8 @@ void eng_touch(struct engine *e, struct obj *o, unsigned flags)
 	struct eng_change c = { .id = o->id, .parent = o->parent, .kind = o->kind, .flags = flags };
 
 	o->mtime_ms = clock_wall_ms();
+	if (flags & ENG_CHG_CHILDREN)
+		o->cmtime_ms = o->mtime_ms;
 	notify_post(e->notify, &c);
 }
 
@@ -511,8 +514,18 @@ static int open_store(struct engine *e, const struct engine_opts *o, struct sbuf
 			rc ? sbuf_str(&why) : "done");
 		sbuf_reset(&why);
 	}
-	rc = store_open(uri.buf, o->fsync, &e->store, &why);
-	if (rc)
+	/* A baristafs that was just unmounted may still be letting go of the
+	 * store: give it a few seconds before calling the directory busy. */
+	for (int64_t end = clock_mono_ms() + 10000;; clock_sleep_ms(100)) {
+		sbuf_reset(&why);
+		rc = store_open(uri.buf, o->fsync, &e->store, &why);
+		if (!rc || !strstr(sbuf_str(&why), "lock ") || clock_mono_ms() > end)
+			break;
+	}
+	if (rc && strstr(sbuf_str(&why), "lock "))
+		sbuf_addf(err, "the state directory %s is in use by another baristafs (%s)",
+			  e->state_dir, sbuf_str(&why));
+	else if (rc)
 		sbuf_addf(err, "cannot open the state store %s: %s (if it is damaged, "
 			  "-o repair tries to recover it)", uri.buf, sbuf_str(&why));
 	sbuf_release(&why);
@@ -545,6 +558,9 @@ static int engine_start(struct engine *e, const struct engine_opts *o, struct sb
 		sbuf_adds(err, "out of memory or threads starting the engine");
 		return -ENOMEM;
 	}
+	rc = vmmon_open(e, o, err);
+	if (rc)
+		return rc;
 	rc = load_all(e);
 	if (rc) {
 		sbuf_addf(err, "cannot read the state store: %s", strerror(-rc));
@@ -573,7 +589,7 @@ int engine_open(const struct engine_opts *o, struct engine **out, struct sbuf *e
 	e->wait_timeout_ms = o->wait_timeout_ms > 0 ? o->wait_timeout_ms : 600000;
 	e->next_id = ENG_ROOT_ID + 1;
 	e->root = (struct obj){ .id = ENG_ROOT_ID, .kind = EK_ROOT, .uid = o->uid, .gid = o->gid };
-	e->root.ctime_ms = e->root.mtime_ms = clock_wall_ms();
+	e->root.ctime_ms = e->root.mtime_ms = e->root.cmtime_ms = clock_wall_ms();
 	e->root.name = strdup("");
 	e->events = evlog_new(ENGINE_EVENTS_BYTES);
 	e->notify = notify_new();
@@ -613,11 +629,13 @@ void engine_close(struct engine *e)
 		cloud_free(e, (struct cloud *)e->clouds.v[i]);
 	objvec_release(&e->groups);
 	objvec_release(&e->clouds);
+	vmmon_close(e);		/* after every VM let go of its monitor entry */
 	store_close(e->store);
 	drvload_free(e->drivers);
 	notify_free(e->notify);
 	evlog_free(e->events);
 	idmap_release(&e->ids);
+	intern_release(&e->strings);
 	free(e->root.name);
 	free(e->state_dir);
 	free(e->driver_dir);
@@ -632,8 +650,8 @@ void engine_close(struct engine *e)
 static void fill_attr(const struct obj *o, struct eng_attr *a)
 {
 	*a = (struct eng_attr){ .id = o->id, .parent = o->parent, .kind = o->kind,
-				.uid = o->uid, .gid = o->gid,
-				.ctime_ms = o->ctime_ms, .mtime_ms = o->mtime_ms };
+				.uid = o->uid, .gid = o->gid, .ctime_ms = o->ctime_ms,
+				.mtime_ms = o->mtime_ms, .cmtime_ms = o->cmtime_ms };
 }
 
 /* The vector holding children of `kind` under parent p (lock held). */

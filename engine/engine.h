@@ -43,6 +43,13 @@ struct engine_opts {
 	bool repair;		/* try to repair a damaged store at start */
 	uid_t uid;		/* owner of the root objects */
 	gid_t gid;
+	/* Monitoring (monitor/monitor.h); zero values take the defaults. */
+	const char *collector;	/* -o collector=HOST:PORT; NULL: 127.0.0.1, a free port */
+	const char *collector_url; /* the URL agents are given; NULL: http://<collector> */
+	int64_t metrics_retention_s; /* -o metrics_retention=; 0: 7 days */
+	int64_t jit_age_ms;	/* -o jit_age=; 0: two agent intervals */
+	int agent_interval_s;	/* agents' push interval; 0: 5 s */
+	const char *agent_binary; /* served to VMs at <url>/agent/barista-agent */
 };
 
 /* Object kinds a front can address. */
@@ -66,6 +73,7 @@ struct eng_attr {
 	gid_t gid;
 	int64_t ctime_ms;	/* wall clock */
 	int64_t mtime_ms;	/* last change of anything the object shows */
+	int64_t cmtime_ms;	/* last time children came or went */
 };
 
 /*
@@ -145,8 +153,10 @@ int engine_cloud_set_spec(struct engine *e, uint64_t id, const char *text, size_
 /* One key of the spec ("driver", "region", ...); an empty value removes it. */
 int engine_cloud_set_key(struct engine *e, uint64_t id, const char *key, const char *value,
 			 bool dry_run, struct sbuf *why);
-/* key=value lines or a JSON object.  -EAGAIN when a JSON document is
- * incomplete (dry_run only). */
+/* key=value lines or a JSON object.  A dry run (each write) checks the
+ * syntax only, since lines may arrive one write() at a time; applying
+ * (close) lets the driver judge the whole credential.  -EAGAIN when a JSON
+ * document is incomplete. */
 int engine_cloud_set_credential(struct engine *e, uint64_t id, const char *text, size_t len,
 				bool dry_run, struct sbuf *why);
 /* Verbs for clouds/<c>/ctl: "refresh" (health and catalog now). */
@@ -194,6 +204,14 @@ size_t engine_group_events_size(struct engine *e, uint64_t id);
 int engine_group_events_read(struct engine *e, uint64_t id, off_t off, size_t size,
 			     struct sbuf *out);
 int64_t engine_wait_timeout_ms(struct engine *e);
+
+/* ---- monitoring --------------------------------------------------------------- */
+
+struct monitor;
+/* The engine's monitor (monitor/monitor.h): metrics, agent and collector
+ * files are read from it with "<group>/<vm>" ids.  Borrowed for the
+ * engine's life; thread-safe. */
+struct monitor *engine_monitor(struct engine *e);
 
 /* ---- VMs ------------------------------------------------------------------- */
 

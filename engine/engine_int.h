@@ -28,6 +28,7 @@
 #include "engine/vmstat.h"
 #include "engine/wpool.h"
 #include "lib/idmap.h"
+#include "lib/intern.h"
 
 #define ENGINE_EVENTS_BYTES (4u << 20)
 #define GROUP_EVENTS_BYTES (1u << 20)
@@ -40,7 +41,8 @@ struct obj {
 	uid_t uid;
 	gid_t gid;
 	int64_t ctime_ms;
-	int64_t mtime_ms;
+	int64_t mtime_ms;	/* anything the object shows changed */
+	int64_t cmtime_ms;	/* its children last came or went */
 };
 
 /* Objects sorted by name (listing order and binary search). */
@@ -117,7 +119,6 @@ struct group {
 struct vm {
 	struct obj o;		/* name "<sub>-<index>" */
 	struct group *group;
-	char *sub;
 	uint32_t index;
 	uint32_t batch;		/* the spec application that made it */
 	uint16_t attempt;	/* creation attempt, part of the client token */
@@ -127,10 +128,11 @@ struct vm {
 	uint8_t missing;	/* consecutive polls that did not list it */
 	int32_t cl_idx;		/* index in its cloud's vms[], -1 when not there */
 	char vmid[33];		/* the baristafs-id tag: 32 hex digits */
-	char *cloud, *spec, *image, *zone; /* owned */
+	const char *sub, *cloud, *spec, *image, *zone; /* interned (engine->strings) */
 	char *csp_id, *public_ip, *private_ip, *cloud_status, *error; /* owned, may be NULL */
 	int64_t created_ms;	/* when the cloud made it (wall clock) */
 	int64_t action_ms;	/* when the action started (wall clock) */
+	char *agent_token;	/* its monitoring agent's token (engine/vmmon.h), owned */
 };
 
 struct persist;
@@ -149,7 +151,9 @@ struct engine {
 	struct persist *persist; /* thread-safe */
 	struct notify *notify;	/* thread-safe */
 	struct evlog *events;	/* thread-safe */
+	struct monitor *monitor; /* thread-safe (engine/vmmon.h) */
 	struct idmap ids;	/* (lock) id → struct obj */
+	struct intern strings;	/* (lock) names many VMs share */
 	uint64_t next_id;	/* (lock) */
 	struct obj root;
 	struct objvec clouds;	/* (lock) struct cloud */
@@ -212,6 +216,9 @@ void cloud_vm_add(struct cloud *c, struct vm *v);
 void cloud_vm_del(struct cloud *c, struct vm *v);
 /* Poll this cloud soon (lock held). */
 void cloud_poll_soon(struct engine *e, struct cloud *c, int64_t delay_ms);
+/* The catalog's architecture of a spec (image NULL) or an image (spec
+ * NULL); "" when unknown (lock held). */
+const char *cloud_arch(struct cloud *c, const char *spec, const char *image);
 /* Price of a spec from the catalog, < 0 when unknown (lock held). */
 double cloud_price(struct cloud *c, const char *spec);
 /* Does the catalog know spec / image?  1 yes, 0 no, -1 catalog not loaded. */
@@ -224,6 +231,8 @@ struct group *group_new(struct engine *e, const char *name, uid_t uid, gid_t gid
 void group_free(struct engine *e, struct group *g);
 int group_load(struct engine *e, const char *name, json_t *rec);
 void group_serialize(struct engine *e, struct group *g, struct sbuf *out);
+/* Remove a VM from the record, the tree and the store (refine; lock held). */
+void group_drop_vm(struct engine *e, struct group *g, struct vm *v);
 /* A VM of batch b finished creating, failed or not (lock held). */
 void group_batch_done(struct engine *e, struct group *g, uint32_t batch, bool failed);
 /* Rebuild batch counters from VM records after loading (lock held). */

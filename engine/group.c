@@ -184,14 +184,15 @@ void group_batches_rebuild(struct engine *e, struct group *g)
 	}
 }
 
-/* Remove a VM record (refine): it is gone from the tree and the store. */
-static void drop_vm(struct engine *e, struct group *g, struct vm *v)
+void group_drop_vm(struct engine *e, struct group *g, struct vm *v)
 {
 	eng_event(e, g, "groups/%s/vms/%s removed from the record", g->o.name, v->o.name);
 	objvec_remove(&g->vms, &v->o);
+	g->counts[v->status]--;
 	eng_removed(e, &v->o);
 	eng_dirty(e, "vm/%s/%s", g->o.name, v->o.name);
 	vm_free(e, v);
+	eng_touch(e, &g->o, ENG_CHG_ATTR | ENG_CHG_CHILDREN);
 }
 
 /*
@@ -201,7 +202,7 @@ static void drop_vm(struct engine *e, struct group *g, struct vm *v)
 static void refine_vm(struct engine *e, struct group *g, struct vm *v)
 {
 	if (!v->csp_id) {
-		drop_vm(e, g, v);
+		group_drop_vm(e, g, v);
 		return;
 	}
 	v->batch = UINT32_MAX; /* marks "drop when terminated" */
@@ -339,6 +340,18 @@ static bool str_eq(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* A spec and an image the catalog knows must be of one architecture. */
+static int check_arch(struct cloud *c, const struct gspec_sub *s, struct sbuf *why)
+{
+	const char *sa = cloud_arch(c, s->spec, NULL), *ia = cloud_arch(c, NULL, s->image);
+
+	if (!sa[0] || !ia[0] || strcmp(sa, ia) == 0)
+		return 0;
+	sbuf_addf(why, "subgroup \"%s\": spec %s is %s but image %s is %s", s->name, s->spec, sa,
+		  s->image, ia);
+	return -EINVAL;
+}
+
 /* Does the cloud exist, have a driver, and know the spec and image? */
 static int check_sub_cloud(struct engine *e, const struct gspec_sub *s, struct sbuf *why)
 {
@@ -366,7 +379,7 @@ static int check_sub_cloud(struct engine *e, const struct gspec_sub *s, struct s
 			  s->name, s->cloud, s->image, s->cloud);
 		return -EINVAL;
 	}
-	return 0;
+	return check_arch(c, s, why);
 }
 
 /* Live VMs of subgroup sub, highest index first, into out (caller frees). */
@@ -477,10 +490,15 @@ static int plan(struct engine *e, struct group *g, const struct gspec *ns, struc
 	return rc;
 }
 
+/* One event for the subgroup's new VMs (each VM's own events follow). */
 static void add_vms(struct engine *e, struct group *g, const struct gspec_sub *s, size_t add,
 		    struct batch *b)
 {
 	uint32_t idx = next_index(g, s->name);
+
+	eng_event(e, g, "groups/%s subgroup %s: %zu VMs requested on %s (%s, %s): %s-%u..%s-%u",
+		  g->o.name, s->name, add, s->cloud, s->spec, s->image, s->name, (unsigned)idx,
+		  s->name, (unsigned)(idx + add - 1));
 
 	for (size_t k = 0; k < add; k++) {
 		struct vm *v = vm_new(e, g, s->name, idx + (uint32_t)k, s, b->id);
@@ -491,8 +509,6 @@ static void add_vms(struct engine *e, struct group *g, const struct gspec_sub *s
 		b->total++;
 		b->pending++;
 		gen = eng_dirty(e, "vm/%s/%s", g->o.name, v->o.name);
-		eng_event(e, g, "groups/%s/vms/%s create requested on %s (%s, %s)", g->o.name,
-			  v->o.name, s->cloud, s->spec, s->image);
 		vm_submit(e, v, gen);
 	}
 }

@@ -119,7 +119,7 @@ static void apply_all(struct engine *e, const struct pollable *p, size_t n,
 		if (!v || !v->csp_id || (v->action != ACT_NONE && !v->issued))
 			continue;
 		snprintf(key.csp_id, sizeof(key.csp_id), "%s", v->csp_id);
-		hit = bsearch(&key, r, nr, sizeof(*r), cmp_reading);
+		hit = nr ? bsearch(&key, r, nr, sizeof(*r), cmp_reading) : NULL;
 		if (hit)
 			vm_apply(e, v, hit);
 		else
@@ -150,7 +150,7 @@ static void poll_run(void *arg, bool cancelled)
 		rc = call_list_vms(c->caller, cn->ops, cn->drv, NULL, &r, &nr, &err);
 		if (rc == -EOPNOTSUPP)
 			rc = read_each(c, cn, p, n, &r, &nr);
-		if (rc == 0)
+		if (rc == 0 && nr)
 			qsort(r, nr, sizeof(*r), cmp_reading);
 	}
 	pthread_mutex_lock(&e->lock);

@@ -57,6 +57,9 @@ static int ldb_open(const char *location, bool sync, void **db, struct sbuf *err
 	l->wopts = leveldb_writeoptions_create();
 	leveldb_options_set_create_if_missing(l->opts, 1);
 	leveldb_options_set_paranoid_checks(l->opts, 1);
+	/* Records are small and written in batches: a 1 MiB memtable (not the
+	 * default 4) keeps the engine's memory per VM down at no cost in speed. */
+	leveldb_options_set_write_buffer_size(l->opts, 1u << 20);
 	leveldb_writeoptions_set_sync(l->wopts, sync);
 	leveldb_readoptions_set_verify_checksums(l->ropts, 1);
 	l->db = leveldb_open(l->opts, location, &lerr);

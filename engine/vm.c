@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/vmmon.h"
 #include "lib/clock.h"
 
 #define CREATE_GRACE_MS 120000	/* a new VM may be missing from lists this long */
@@ -132,17 +133,18 @@ struct vm *vm_new(struct engine *e, struct group *g, const char *sub, uint32_t i
 	if (!v)
 		return NULL;
 	new_vmid(v->vmid);
-	v->sub = strdup(sub);
+	v->sub = intern_get(&e->strings, sub);
 	v->index = index;
 	v->batch = batch;
-	v->cloud = strdup(s->cloud);
-	v->spec = strdup(s->spec);
-	v->image = strdup(s->image);
-	v->zone = s->zone ? strdup(s->zone) : NULL;
+	v->cloud = intern_get(&e->strings, s->cloud);
+	v->spec = intern_get(&e->strings, s->spec);
+	v->image = intern_get(&e->strings, s->image);
+	v->zone = intern_get(&e->strings, s->zone);
 	v->status = DRV_VM_CREATING;
 	v->action = ACT_CREATE;
 	v->action_ms = clock_wall_ms();
 	vm_link(e, g, v);
+	vmmon_vm_add(e, v);	/* its agent's token, before the record is written */
 	eng_touch(e, &g->o, ENG_CHG_ATTR | ENG_CHG_CHILDREN);
 	return v;
 }
@@ -156,12 +158,14 @@ void vm_free(struct engine *e, struct vm *v)
 	c = v->cloud ? eng_cloud(e, v->cloud) : NULL;
 	if (c)
 		cloud_vm_del(c, v);
+	vmmon_vm_remove(e, v);
+	free(v->agent_token);
 	eng_obj_release(e, &v->o);
-	free(v->sub);
-	free(v->cloud);
-	free(v->spec);
-	free(v->image);
-	free(v->zone);
+	intern_put(&e->strings, v->sub);
+	intern_put(&e->strings, v->cloud);
+	intern_put(&e->strings, v->spec);
+	intern_put(&e->strings, v->image);
+	intern_put(&e->strings, v->zone);
 	free(v->csp_id);
 	free(v->public_ip);
 	free(v->private_ip);
@@ -184,9 +188,10 @@ void vm_serialize(struct engine *e, struct vm *v, struct sbuf *out)
 				"action", vmstat_action_name(v->action), "issued", v->issued,
 				"id", v->vmid, "cloud", v->cloud, "spec", v->spec, "image",
 				v->image);
-	char *text;
+	char *text, *token = vmmon_seal_token(e, v);
 
-	(void)e;
+	set_opt(rec, "agent_token", token);
+	free(token);
 	set_opt(rec, "zone", v->zone);
 	set_opt(rec, "csp_id", v->csp_id);
 	set_opt(rec, "public_ip", v->public_ip);
@@ -201,6 +206,11 @@ void vm_serialize(struct engine *e, struct vm *v, struct sbuf *out)
 		sbuf_adds(out, text);
 	free(text);
 	json_decref(rec);
+}
+
+static const char *intern_key(struct engine *e, json_t *rec, const char *key)
+{
+	return intern_get(&e->strings, json_string_value(json_object_get(rec, key)));
 }
 
 static char *dup_key(json_t *rec, const char *key)
@@ -231,14 +241,14 @@ int vm_load(struct engine *e, struct group *g, const char *name, json_t *rec)
 	v->status = (uint8_t)st;
 	v->action = (uint8_t)act;
 	v->issued = json_is_true(json_object_get(rec, "issued"));
-	v->sub = dup_key(rec, "sub");
+	v->sub = intern_key(e, rec, "sub");
 	v->index = (uint32_t)json_integer_value(json_object_get(rec, "index"));
 	v->batch = (uint32_t)json_integer_value(json_object_get(rec, "batch"));
 	v->attempt = (uint16_t)json_integer_value(json_object_get(rec, "attempt"));
-	v->cloud = dup_key(rec, "cloud");
-	v->spec = dup_key(rec, "spec");
-	v->image = dup_key(rec, "image");
-	v->zone = dup_key(rec, "zone");
+	v->cloud = intern_key(e, rec, "cloud");
+	v->spec = intern_key(e, rec, "spec");
+	v->image = intern_key(e, rec, "image");
+	v->zone = intern_key(e, rec, "zone");
 	v->csp_id = dup_key(rec, "csp_id");
 	v->public_ip = dup_key(rec, "public_ip");
 	v->private_ip = dup_key(rec, "private_ip");
@@ -248,12 +258,17 @@ int vm_load(struct engine *e, struct group *g, const char *name, json_t *rec)
 	v->action_ms = json_integer_value(json_object_get(rec, "action_ms"));
 	v->o.ctime_ms = json_integer_value(json_object_get(rec, "ctime"));
 	if (!v->sub)
-		v->sub = strdup("");
+		v->sub = intern_get(&e->strings, "");
 	if (!v->spec)
-		v->spec = strdup("");
+		v->spec = intern_get(&e->strings, "");
 	if (!v->image)
-		v->image = strdup("");
+		v->image = intern_get(&e->strings, "");
 	vm_link(e, g, v);
+	vmmon_open_token(e, v, json_string_value(json_object_get(rec, "agent_token")));
+	if (!v->agent_token)
+		eng_dirty(e, "vm/%s/%s", g->o.name, v->o.name);	/* a record from before tokens */
+	if (v->status != DRV_VM_TERMINATED)
+		vmmon_vm_add(e, v);
 	return 0;
 }
 
@@ -290,6 +305,7 @@ void vm_set_status(struct engine *e, struct vm *v, enum drv_vm_status s)
 
 		if (c)
 			cloud_vm_del(c, v);
+		vmmon_vm_remove(e, v); /* its agent's token stops working */
 	}
 	eng_event(e, g, "groups/%s/vms/%s %s -> %s", g->o.name, v->o.name, vmstat_name(old),
 		  vmstat_name(s));
@@ -303,6 +319,7 @@ static void set_error(struct engine *e, struct vm *v, const char *what, int rc,
 	sbuf_addf(&msg, "%s: ", what);
 	call_describe_error(rc, err, &msg);
 	eng_set_str(&v->error, msg.buf);
+	eng_touch(e, &v->o, ENG_CHG_ATTR);
 	eng_event(e, v->group, "groups/%s/vms/%s error: %s", v->group->o.name, v->o.name,
 		  msg.buf);
 	sbuf_release(&msg);
@@ -319,14 +336,7 @@ static void finish_action(struct engine *e, struct vm *v)
 	if (act == ACT_CREATE && v->batch != REFINE_MARK)
 		group_batch_done(e, g, v->batch, v->status == DRV_VM_FAILED);
 	if (v->status == DRV_VM_TERMINATED && v->batch == REFINE_MARK) {
-		eng_event(e, g, "groups/%s/vms/%s removed from the record (refined)", g->o.name,
-			  v->o.name);
-		objvec_remove(&g->vms, &v->o);
-		g->counts[v->status]--;
-		eng_removed(e, &v->o);
-		eng_dirty(e, "vm/%s/%s", g->o.name, v->o.name);
-		vm_free(e, v);
-		eng_touch(e, &g->o, ENG_CHG_ATTR | ENG_CHG_CHILDREN);
+		group_drop_vm(e, g, v);
 		return;
 	}
 	vm_changed(e, v);
@@ -340,41 +350,58 @@ static void fail_vm(struct engine *e, struct vm *v, const char *what, int rc,
 	finish_action(e, v);
 }
 
+/* Set *slot to s when s says something new; true when it changed. */
+static bool update_str(char **slot, const char *s)
+{
+	if (!s[0] || (*slot && strcmp(*slot, s) == 0))
+		return false;
+	eng_set_str(slot, s);
+	return true;
+}
+
+/*
+ * Apply a reading.  Only what is new is recorded and announced: the
+ * background refresh reads every VM every refresh_s, and an unchanged VM
+ * must cost neither a store write nor a kernel invalidation.
+ */
 void vm_apply(struct engine *e, struct vm *v, const struct drv_vm *r)
 {
 	enum drv_vm_status st;
-	bool done;
+	bool done, changed = false;
 
 	if (v->action != ACT_NONE && !v->issued)
 		return; /* the call is not back yet; its answer decides */
 	v->missing = 0;
-	if (r->csp_id[0] && !v->csp_id)
-		eng_set_str(&v->csp_id, r->csp_id);
-	if (r->public_ip[0])
-		eng_set_str(&v->public_ip, r->public_ip);
-	if (r->private_ip[0])
-		eng_set_str(&v->private_ip, r->private_ip);
-	if (r->zone[0])
-		eng_set_str(&v->zone, r->zone);
-	if (r->status_raw[0])
-		eng_set_str(&v->cloud_status, r->status_raw);
-	if (r->created)
-		v->created_ms = r->created * 1000;
-	st = vmstat_correct(r->status, (enum vm_action)v->action, &done);
-	if (st == DRV_VM_UNDEFINED) {
-		vm_changed(e, v);
-		return; /* keep the last known status */
+	if (!v->csp_id)
+		changed |= update_str(&v->csp_id, r->csp_id);
+	changed |= update_str(&v->public_ip, r->public_ip);
+	changed |= update_str(&v->private_ip, r->private_ip);
+	if (r->zone[0] && (!v->zone || strcmp(v->zone, r->zone) != 0)) {
+		intern_put(&e->strings, v->zone);
+		v->zone = intern_get(&e->strings, r->zone);
+		changed = true;
 	}
-	if (st == DRV_VM_FAILED && r->reason[0]) {
+	changed |= update_str(&v->cloud_status, r->status_raw);
+	if (r->created && v->created_ms != r->created * 1000) {
+		v->created_ms = r->created * 1000;
+		changed = true;
+	}
+	st = vmstat_correct(r->status, (enum vm_action)v->action, &done);
+	if (st == DRV_VM_UNDEFINED)
+		st = (enum drv_vm_status)v->status; /* keep the last known status */
+	if (st == DRV_VM_FAILED && st != v->status && r->reason[0]) {
 		struct drv_error err = { 0 };
 
 		snprintf(err.message, sizeof(err.message), "%s", r->reason);
 		set_error(e, v, "the cloud reports the VM failed", -EIO, &err);
 	}
-	vm_set_status(e, v, st);
+	if (st != v->status) {
+		vm_set_status(e, v, st);
+		changed = true;
+	}
 	if (done && v->action != ACT_NONE)
 		finish_action(e, v);
-	else
+	else if (changed)
 		vm_changed(e, v);
 }
 
@@ -545,7 +572,8 @@ static void build_tags(struct vcall *vc, struct vm *v, json_t *labels)
 /* Copy what the create call needs (lock held).  The labels are copied into
  * *labels (the task frees it after the call): the group's spec may be
  * replaced while the call runs, and the tags point into the copy. */
-static void build_create(struct vcall *vc, struct cloud *c, struct vm *v, json_t **labels)
+static void build_create(struct engine *e, struct vcall *vc, struct cloud *c, struct vm *v,
+			 json_t **labels)
 {
 	const struct gspec_sub *s = gspec_find(v->group->spec, v->sub);
 	const char *ssh = s && s->ssh_key ? s->ssh_key
@@ -560,7 +588,8 @@ static void build_create(struct vcall *vc, struct cloud *c, struct vm *v, json_t
 	vc->req.spec = keep(vc, 2, v->spec);
 	vc->req.image = keep(vc, 3, v->image);
 	vc->req.zone = keep(vc, 4, v->zone);
-	vc->req.user_data = keep(vc, 5, s ? s->user_data : NULL);
+	vc->strs[5] = vmmon_user_data(e, v, s ? s->user_data : NULL);	/* + agent block */
+	vc->req.user_data = vc->strs[5];
 	vc->req.ssh_public_key = keep(vc, 7, ssh);
 	build_tags(vc, v, *labels);
 }
@@ -580,7 +609,7 @@ static struct vm *prepare(struct vtask *t, struct vcall *vc, json_t **labels)
 	snprintf(vc->csp_id, sizeof(vc->csp_id), "%s", v->csp_id ? v->csp_id : "");
 	memcpy(vc->vmid, v->vmid, sizeof(vc->vmid));
 	if (t->act == ACT_CREATE || t->kind == VT_REFRESH)
-		build_create(vc, t->c, v, labels);
+		build_create(t->e, vc, t->c, v, labels);
 	return v;
 }
 

@@ -1,7 +1,8 @@
 /*
  * fs.h - the FUSE front's private state, shared by the files of fs/.
  *
- * Locking: fs->lock guards served, handles, waiters, polls and stopping; it is a
+ * Locking: fs->lock guards served, handles, listings, seen, waiters, polls
+ * and stopping; it is a
  * leaf taken after the engine lock is released (fs code never holds it
  * while calling the engine) and never held while replying to the kernel.
  */
@@ -24,6 +25,10 @@ struct fs {
 	pthread_mutex_t lock;
 	struct idmap served;		/* (lock) ino → hash of what the page cache holds */
 	struct idmap handles;		/* (lock) open files: fh value → struct fs_fh */
+	struct idmap listings;		/* (lock) directory ino → struct fs_dh being listed */
+	struct idmap seen;		/* (lock) object id → mask of node indexes the
+					 * kernel holds attributes of */
+	double attr_long;		/* attribute lifetime of announced files */
 	struct fs_waiter *waiters;	/* (lock) reads of `wait` not answered yet */
 	struct fs_poll *polls;		/* (lock) poll handles waiting for a change */
 	pthread_t timer;
@@ -32,6 +37,8 @@ struct fs {
 };
 
 extern const struct fuse_lowlevel_ops fs_ops;
+/* Free the directory snapshots (at unmount). */
+void fs_listings_release(struct fs *fs);
 
 /* wait.c */
 int fs_wait_start(struct fs *fs);

@@ -14,15 +14,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "fs/fs.h"
+#include "monitor/monitor.h"
 
 struct options {
 	char *state;
@@ -38,6 +42,12 @@ struct options {
 	int gid;
 	int show_help;
 	int show_version;
+	char *collector;
+	char *collector_url;
+	char *metrics_retention;
+	char *jit_age;
+	int agent_interval;
+	char *agent_binary;
 };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
@@ -53,6 +63,12 @@ static const struct fuse_opt bfs_opts[] = {
 	OPT("repair", repair),
 	OPT("uid=%d", uid),
 	OPT("gid=%d", gid),
+	OPT("collector=%s", collector),
+	OPT("collector_url=%s", collector_url),
+	OPT("metrics_retention=%s", metrics_retention),
+	OPT("jit_age=%s", jit_age),
+	OPT("agent_interval=%d", agent_interval),
+	OPT("agent_binary=%s", agent_binary),
 	OPT("-h", show_help),
 	OPT("--help", show_help),
 	OPT("-V", show_version),
@@ -77,13 +93,25 @@ static void usage(const char *prog)
 	       "  -o fsync               make every state change durable against power loss\n"
 	       "  -o repair              try to repair a damaged state store first\n"
 	       "  -o uid=N,gid=N         owner of the tree's top (default: who mounts)\n"
+	       "  -o collector=HOST:PORT where VMs' agents push metrics (default 127.0.0.1, any port)\n"
+	       "  -o collector_url=URL   the collector as VMs reach it (default http://HOST:PORT)\n"
+	       "  -o metrics_retention=D minute rollups kept (default 7d; D like 90m, 24h, 30d)\n"
+	       "  -o jit_age=D           older samples are pulled from the agent on read (default 10s)\n"
+	       "  -o agent_interval=SEC  how often agents push (default 5)\n"
+	       "  -o agent_binary=FILE   barista-agent served to VMs (default: next to baristafs)\n"
 	       "  -o allow_other,ro,auto_unmount   as FUSE users expect\n", prog);
 }
 
-/* The build tree's drivers when run from it, else the installed ones. */
+/*
+ * Where the drivers are: next to the program in the build tree
+ * (<dir>/drivers), beside an installed program (<prefix>/bin/baristafs →
+ * <prefix>/lib/baristafs/drivers, whatever the prefix), else the directory
+ * configured at build time.
+ */
 static char *default_drivers(void)
 {
-	char exe[PATH_MAX], path[PATH_MAX + 32];
+	static const char *const rel[] = { "drivers", "../lib/baristafs/drivers" };
+	char exe[PATH_MAX], path[PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 	struct stat st;
@@ -91,16 +119,40 @@ static char *default_drivers(void)
 	if (n > 0) {
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
-		if (slash) {
+		if (slash)
 			*slash = '\0';
-			snprintf(path, sizeof(path), "%s/drivers/mock.so", exe);
+		for (size_t i = 0; slash && i < sizeof(rel) / sizeof(rel[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s/mock.so", exe, rel[i]);
 			if (stat(path, &st) == 0) {
-				snprintf(path, sizeof(path), "%s/drivers", exe);
+				snprintf(path, sizeof(path), "%s/%s", exe, rel[i]);
 				return strdup(path);
 			}
 		}
 	}
 	return strdup(BFS_DRIVERDIR);
+}
+
+/* barista-agent of the build tree when run from it, else the installed one. */
+static char *default_agent(void)
+{
+	static const char *const candidates[] = { "monitor/barista-agent", "barista-agent" };
+	char exe[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", exe, candidates[i]);
+		if (access(path, X_OK) == 0)
+			return strdup(path);
+	}
+	return NULL;
 }
 
 static char *default_state(void)
@@ -115,31 +167,43 @@ static char *default_state(void)
 	return strdup(path);
 }
 
+/*
+ * A dead FUSE daemon leaves its mount behind.  stat() can still answer from
+ * the kernel's attribute cache for a moment; statvfs() always asks the
+ * daemon, so ENOTCONN from it is the reliable sign.
+ */
 static int check_mountpoint(const char *mp, struct sbuf *err)
 {
+	struct statvfs sv;
 	struct stat st;
 
-	if (stat(mp, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return 0;
+	if (statvfs(mp, &sv) != 0 && errno == ENOTCONN) {
+		sbuf_addf(err, "%s is a stale mount (its baristafs died): unmount it first with "
+			  "fusermount3 -u %s", mp, mp);
+		return -ENOTCONN;
+	}
+	if (stat(mp, &st) != 0) {
+		sbuf_addf(err, "cannot use mountpoint %s: %s", mp, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
 		sbuf_addf(err, "%s is not a directory", mp);
 		return -ENOTDIR;
 	}
-	if (errno == ENOTCONN)
-		sbuf_addf(err, "%s is a stale mount (its baristafs died): unmount it first with "
-			  "fusermount3 -u %s", mp, mp);
-	else
-		sbuf_addf(err, "cannot use mountpoint %s: %s", mp, strerror(errno));
-	return -errno;
+	return 0;
 }
 
-/* Child → parent: one status byte, then a message. */
+/* Child → parent: one status byte and the message, in one write. */
 static void report(int fd, int ok, const char *msg)
 {
+	struct sbuf sb = SBUF_INIT;
+
 	if (fd < 0)
 		return;
-	if (write(fd, ok ? "0" : "1", 1) != 1 || (msg && write(fd, msg, strlen(msg)) < 0))
+	sbuf_addf(&sb, "%c%s", ok ? '0' : '1', msg ? msg : "");
+	if (write(fd, sb.buf, sb.len) != (ssize_t)sb.len)
 		perror("baristafs: status pipe");
+	sbuf_release(&sb);
 	close(fd);
 }
 
@@ -162,7 +226,12 @@ static int background(void)
 		return pfd[1];
 	}
 	close(pfd[1]);
-	n = read(pfd[0], buf, sizeof(buf) - 1);
+	n = 0;
+	for (ssize_t r; n < (ssize_t)sizeof(buf) - 1; n += r) { /* to EOF */
+		r = read(pfd[0], buf + n, sizeof(buf) - 1 - (size_t)n);
+		if (r <= 0)
+			break;
+	}
 	if (n <= 0) {
 		int status = 0;
 
@@ -203,8 +272,25 @@ static int open_engine(struct options *o, struct engine **eng, struct sbuf *err)
 		.repair = o->repair,
 		.uid = o->uid >= 0 ? (uid_t)o->uid : getuid(),
 		.gid = o->gid >= 0 ? (gid_t)o->gid : getgid(),
+		.collector = o->collector,
+		.collector_url = o->collector_url,
+		.agent_interval_s = o->agent_interval,
+		.agent_binary = o->agent_binary,
 	};
+	int64_t ms = 0;
 
+	if (o->metrics_retention && (monitor_parse_duration(o->metrics_retention, &ms) || ms < 60000)) {
+		sbuf_addf(err, "metrics_retention=%s: want a duration of at least 1m (90m, 24h, 30d)",
+			  o->metrics_retention);
+		return -EINVAL;
+	}
+	eo.metrics_retention_s = ms / 1000;
+	ms = 0;
+	if (o->jit_age && monitor_parse_duration(o->jit_age, &ms)) {
+		sbuf_addf(err, "jit_age=%s: want a duration (500ms, 10s, 1m)", o->jit_age);
+		return -EINVAL;
+	}
+	eo.jit_age_ms = ms;
 	return engine_open(&eo, eng, err);
 }
 
@@ -214,7 +300,7 @@ static int run(struct fs *fs, struct fuse_cmdline_opts *co)
 	int rc;
 
 	if (co->singlethread)
-		return fuse_session_loop(fs->se);
+		return fuse_session_loop(fs->se) < 0 ? -EIO : 0;
 	cfg = fuse_loop_cfg_create();
 	if (!cfg)
 		return -ENOMEM;
@@ -223,13 +309,15 @@ static int run(struct fs *fs, struct fuse_cmdline_opts *co)
 	fuse_loop_cfg_set_max_threads(cfg, 64);
 	rc = fuse_session_loop_mt(fs->se, cfg);
 	fuse_loop_cfg_destroy(cfg);
-	return rc;
+	/* A positive result is the signal that ended the loop: a clean exit. */
+	return rc < 0 ? -EIO : 0;
 }
 
 static int mount_and_run(struct fuse_args *args, struct fuse_cmdline_opts *co, struct options *o,
 			 int status_fd)
 {
-	struct fs fs = { .attr_timeout = o->attr_timeout, .entry_timeout = o->entry_timeout };
+	struct fs fs = { .attr_timeout = o->attr_timeout, .entry_timeout = o->entry_timeout,
+			 .attr_long = o->entry_timeout };
 	struct sbuf err = SBUF_INIT;
 	struct fuse_session *se;
 	int rc;
@@ -244,6 +332,12 @@ static int mount_and_run(struct fuse_args *args, struct fuse_cmdline_opts *co, s
 		rc = -EINVAL;
 		goto out_engine;
 	}
+	/* Shells start background jobs with SIGINT ignored, and libfuse only
+	 * replaces default handlers: restore them so that SIGINT, SIGTERM and
+	 * SIGHUP always unmount cleanly. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	if (fuse_set_signal_handlers(se) != 0 || fuse_session_mount(se, co->mountpoint) != 0) {
 		sbuf_addf(&err, "cannot mount at %s (is /dev/fuse usable, fusermount3 installed?)",
 			  co->mountpoint);
@@ -278,8 +372,10 @@ out_report:
 			fprintf(stderr, "baristafs: %s\n", err.buf);
 		report(status_fd, 0, sbuf_str(&err));
 	}
+	fs_listings_release(&fs);
 	idmap_release(&fs.served);
 	idmap_release(&fs.handles);
+	idmap_release(&fs.seen);
 	pthread_mutex_destroy(&fs.lock);
 	sbuf_release(&err);
 	return rc ? 1 : 0;
@@ -287,6 +383,9 @@ out_report:
 
 int main(int argc, char **argv)
 {
+	/* The model is guarded by one lock: many malloc arenas buy no speed,
+	 * only memory scattered over per-thread heaps. */
+	mallopt(M_ARENA_MAX, 2);
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = { .wait_timeout = 600, .attr_timeout = 1.0, .entry_timeout = 60.0,
 			     .uid = -1, .gid = -1 };
@@ -304,7 +403,9 @@ int main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (fuse_parse_cmdline(&args, &co) != 0 || !co.mountpoint) {
+	if (fuse_parse_cmdline(&args, &co) != 0)
+		goto out; /* libfuse said why */
+	if (!co.mountpoint) {
 		fprintf(stderr, "usage: %s [options] MOUNTPOINT (see --help)\n", argv[0]);
 		goto out;
 	}
@@ -320,6 +421,8 @@ int main(int argc, char **argv)
 		o.state = default_state();
 	if (!o.drivers)
 		o.drivers = default_drivers();
+	if (!o.agent_binary)
+		o.agent_binary = default_agent();
 	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=baristafs,subtype=baristafs");
 	if (!co.foreground) {
 		status_fd = background();
@@ -335,6 +438,11 @@ out:
 	free(o.state);
 	free(o.drivers);
 	free(o.store);
+	free(o.collector);
+	free(o.collector_url);
+	free(o.metrics_retention);
+	free(o.jit_age);
+	free(o.agent_binary);
 	sbuf_release(&err);
 	return rc;
 }

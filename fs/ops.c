@@ -12,8 +12,15 @@
  *  - Logs (events, calls) and `wait` use direct I/O: they grow or block.
  *  - Writes go straight through (direct I/O); documents are buffered per
  *    open file, checked at each write() and applied at flush (close).
- *  - Directory listings are snapshots taken at opendir, cached by the
- *    kernel (cache_readdir) with the same hash rule.
+ *  - Directories are never opened: the kernel is told opendir is not
+ *    supported, which also makes it cache every listing (FOPEN_CACHE_DIR)
+ *    until the engine announces a change of children and we invalidate it.
+ *    readdir is stateless: fixed directories come from the node table by
+ *    offset, containers from a snapshot taken at offset 0.
+ *  - Attributes: files whose every change the engine announces keep their
+ *    attributes long (attr_long); an announcement invalidates the inodes
+ *    the kernel was given (fs->seen).  Files marked TF_VOLATILE (stats,
+ *    cost...) keep them attr_timeout (default 1 s), the contract's bound.
  * No operation waits on a cloud: everything comes from the engine's model.
  *
  * Open files are registered in fs->handles and reference counted: the
@@ -48,12 +55,21 @@ struct fs_fh {
 	off_t seen;		/* poll: how far a stream was read */
 };
 
+/*
+ * A directory snapshot entry: name, inode number and what is needed to
+ * build its attributes, which only readdirplus does.
+ */
 struct fs_dent {
 	char *name;
-	struct stat st;
+	fuse_ino_t ino;
+	mode_t mode;
+	unsigned idx;		/* node index within the entry's object */
+	const struct tnode *node;
+	struct eng_attr a;	/* the object the entry belongs to */
 };
 
 struct fs_dh {
+	int refs;		/* (fs->lock) the listing cache's, plus one per reader */
 	struct fs_dent *d;
 	size_t n, cap;
 };
@@ -124,6 +140,7 @@ static void fill_stat(struct fs *fs, const struct eng_attr *a, unsigned idx,
 		      const struct tnode *n, struct stat *st)
 {
 	struct sbuf sb = SBUF_INIT;
+	int64_t mt;
 
 	memset(st, 0, sizeof(*st));
 	st->st_ino = tree_ino(a->id, idx);
@@ -132,16 +149,52 @@ static void fill_stat(struct fs *fs, const struct eng_attr *a, unsigned idx,
 	st->st_uid = a->uid;
 	st->st_gid = a->gid;
 	st->st_blksize = 4096;
-	st->st_mtim.tv_sec = a->mtime_ms / 1000;
-	st->st_mtim.tv_nsec = (a->mtime_ms % 1000) * 1000000;
+	/* A directory's mtime is when its entries changed: never, for the fixed
+	 * ones (so the kernel's cached listing stays), the children's last
+	 * change for containers.  Files carry the object's last change. */
+	mt = !(n->flags & TF_DIR) ? a->mtime_ms
+	     : (n->flags & TF_CONTAINER) ? a->cmtime_ms : a->ctime_ms;
+	st->st_mtim.tv_sec = mt / 1000;
+	st->st_mtim.tv_nsec = (mt % 1000) * 1000000;
 	st->st_ctim = st->st_mtim;
 	st->st_atim = st->st_mtim;
 	if (n->flags & TF_STREAM)
 		st->st_size = (off_t)n->size(fs->eng, a->id);
-	else if (!(n->flags & TF_DIR) && n->read && n->read(fs->eng, a->id, n, &sb) == 0)
-		st->st_size = (off_t)sb.len;
+	else if (!(n->flags & (TF_DIR | TF_LIVE)) && n->read &&
+		 n->read(fs->eng, a->id, n, &sb) == 0)
+		st->st_size = (off_t)sb.len; /* live files are direct I/O: size 0, like /proc */
 	st->st_blocks = (st->st_size + 511) / 512;
 	sbuf_release(&sb);
+}
+
+/* How long the kernel may keep a node's attributes. */
+static double attr_ttl(const struct fs *fs, const struct tnode *n)
+{
+	if (n->flags & (TF_VOLATILE | TF_STREAM))
+		return fs->attr_timeout;
+	return fs->attr_long > fs->attr_timeout ? fs->attr_long : fs->attr_timeout;
+}
+
+/* The kernel now holds attributes of (id, idx): announce changes to it. */
+static void mark_seen(struct fs *fs, uint64_t id, unsigned idx)
+{
+	uintptr_t mask, bit = (uintptr_t)1 << idx;
+
+	pthread_mutex_lock(&fs->lock);
+	mask = (uintptr_t)idmap_get(&fs->seen, id);
+	if (!(mask & bit))
+		idmap_put(&fs->seen, id, (void *)(mask | bit));
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void fill_entry(struct fs *fs, const struct eng_attr *a, unsigned idx,
+		       const struct tnode *n, struct fuse_entry_param *e)
+{
+	fill_stat(fs, a, idx, n, &e->attr);
+	e->ino = e->attr.st_ino;
+	e->attr_timeout = attr_ttl(fs, n);
+	e->entry_timeout = fs->entry_timeout;
+	mark_seen(fs, a->id, idx);
 }
 
 static void reply_entry(struct fs *fs, fuse_req_t req, const struct eng_attr *a, unsigned idx,
@@ -149,17 +202,15 @@ static void reply_entry(struct fs *fs, fuse_req_t req, const struct eng_attr *a,
 {
 	struct fuse_entry_param e = { 0 };
 
-	fill_stat(fs, a, idx, n, &e.attr);
-	e.ino = e.attr.st_ino;
-	e.attr_timeout = fs->attr_timeout;
-	e.entry_timeout = fs->entry_timeout;
+	fill_entry(fs, a, idx, n, &e);
 	fuse_reply_entry(req, &e);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
-	conn->want |= FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_ATOMIC_O_TRUNC;
+	conn->want |= FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_NO_OPENDIR_SUPPORT;
+	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA; /* open() checks contents */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
@@ -223,7 +274,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	fill_stat(fs, &a, idx, n, &st);
-	fuse_reply_attr(req, &st, fs->attr_timeout);
+	mark_seen(fs, a.id, idx);
+	fuse_reply_attr(req, &st, attr_ttl(fs, n));
 }
 
 /* Only what shells do on write: truncate to 0 (O_TRUNC, `: >`) and touch. */
@@ -308,11 +360,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fh->node = n;
 	fh->writer = (fi->flags & O_ACCMODE) != O_RDONLY;
 	fh->wbuf.max = DOC_MAX;
-	if (fh->writer || (n->flags & (TF_STREAM | TF_WAIT)))
+	if (fh->writer || (n->flags & (TF_STREAM | TF_WAIT | TF_LIVE)))
 		fi->direct_io = 1;
 	if (n->flags & TF_WAIT)
 		fi->nonseekable = 1;
-	if (!fh->writer && n->read)
+	if (!fh->writer && n->read && fi->direct_io)
+		rc = n->read(fs->eng, a.id, n, &fh->content);
+	else if (!fh->writer && n->read)
 		rc = open_state_file(fs, ino, fh, fi);
 	if (rc) {
 		fh_free(fh);
@@ -551,21 +605,32 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 
 /* ---- directories ------------------------------------------------------------------------ */
 
-static int dh_add(struct fs_dh *dh, const char *name, const struct stat *st)
+static int dh_add(struct fs_dh *dh, const char *name, fuse_ino_t ino, mode_t mode,
+		  const struct eng_attr *a, unsigned idx, const struct tnode *node)
 {
+	struct fs_dent *d;
+
 	if (dh->n == dh->cap) {
 		size_t cap = dh->cap ? dh->cap * 2 : 32;
-		struct fs_dent *d = realloc(dh->d, cap * sizeof(*d));
+		struct fs_dent *v = realloc(dh->d, cap * sizeof(*v));
 
-		if (!d)
+		if (!v)
 			return -ENOMEM;
-		dh->d = d;
+		dh->d = v;
 		dh->cap = cap;
 	}
-	dh->d[dh->n].name = strdup(name);
-	if (!dh->d[dh->n].name)
+	d = &dh->d[dh->n];
+	memset(d, 0, sizeof(*d));
+	d->name = strdup(name);
+	if (!d->name)
 		return -ENOMEM;
-	dh->d[dh->n++].st = *st;
+	d->ino = ino;
+	d->mode = mode;
+	d->idx = idx;
+	d->node = node;
+	if (a)
+		d->a = *a;
+	dh->n++;
 	return 0;
 }
 
@@ -596,19 +661,19 @@ static int collect_child(void *arg, const char *name, const struct eng_attr *a)
 	return 0;
 }
 
-/* Container entries: list under the engine lock, stat after it. */
+/* Container entries: the children's names and attributes, listed under the
+ * engine lock (the callback only copies). */
 static int fill_container(struct fs *fs, const struct eng_attr *pa, const struct tnode *pn,
 			  struct fs_dh *dh)
 {
 	struct collect c = { 0 };
-	struct stat st;
 	int rc = engine_list(fs->eng, pa->id, pn->lists, collect_child, &c);
 
 	for (size_t i = 0; i < c.n; i++) {
-		if (!rc && c.names[i]) {
-			fill_stat(fs, &c.a[i], 0, tree_node(c.a[i].kind, 0), &st);
-			rc = dh_add(dh, c.names[i], &st);
-		}
+		const struct tnode *cn = tree_node(c.a[i].kind, 0);
+
+		if (!rc && c.names[i])
+			rc = dh_add(dh, c.names[i], tree_ino(c.a[i].id, 0), cn->mode, &c.a[i], 0, cn);
 		free(c.names[i]);
 	}
 	free(c.names);
@@ -616,19 +681,16 @@ static int fill_container(struct fs *fs, const struct eng_attr *pa, const struct
 	return rc;
 }
 
-static int fill_fixed(struct fs *fs, const struct eng_attr *pa, unsigned pidx,
-		      struct fs_dh *dh)
+static int fill_fixed(const struct eng_attr *pa, unsigned pidx, struct fs_dh *dh)
 {
 	size_t n;
 	const struct tnode *t = tree_table(pa->kind, &n);
-	struct stat st;
 	int rc = 0;
 
 	for (size_t i = 1; i < n && !rc; i++) {
-		if (t[i].parent != pidx)
-			continue;
-		fill_stat(fs, pa, (unsigned)i, &t[i], &st);
-		rc = dh_add(dh, t[i].name, &st);
+		if (t[i].parent == pidx)
+			rc = dh_add(dh, t[i].name, tree_ino(pa->id, (unsigned)i), t[i].mode, pa,
+				    (unsigned)i, &t[i]);
 	}
 	return rc;
 }
@@ -656,114 +718,147 @@ static void dh_free(struct fs_dh *dh)
 	free(dh);
 }
 
-static uint64_t listing_hash(const struct fs_dh *dh)
+static void dh_put(struct fs *fs, struct fs_dh *dh)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	int left;
 
-	for (size_t i = 0; i < dh->n; i++) {
-		h = hash_bytes(dh->d[i].name, strlen(dh->d[i].name) + 1, h);
-		h = hash_bytes(&dh->d[i].st.st_ino, sizeof(dh->d[i].st.st_ino), h);
-	}
-	return h | 1;
+	pthread_mutex_lock(&fs->lock);
+	left = --dh->refs;
+	pthread_mutex_unlock(&fs->lock);
+	if (!left)
+		dh_free(dh);
 }
 
-static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static struct fs_dh *dh_build(struct fs *fs, fuse_ino_t ino, int *err)
 {
-	struct fs *fs = fs_of(req);
 	struct fs_dh *dh = calloc(1, sizeof(*dh));
 	const struct tnode *n;
 	struct eng_attr a;
-	struct stat st = { .st_mode = S_IFDIR };
 	unsigned idx;
-	uint64_t h;
-	void *prev;
 	int rc = dh ? node_of(fs, ino, &a, &idx, &n) : -ENOMEM;
 
 	if (!rc && !(n->flags & TF_DIR))
 		rc = -ENOTDIR;
-	if (!rc) {
-		st.st_ino = ino;
-		rc = dh_add(dh, ".", &st);
-		st.st_ino = parent_ino(fs, &a, idx, n);
-		if (!rc)
-			rc = dh_add(dh, "..", &st);
-	}
+	if (!rc)
+		rc = dh_add(dh, ".", ino, S_IFDIR, NULL, 0, NULL);
+	if (!rc)
+		rc = dh_add(dh, "..", parent_ino(fs, &a, idx, n), S_IFDIR, NULL, 0, NULL);
 	if (!rc)
 		rc = (n->flags & TF_CONTAINER) ? fill_container(fs, &a, n, dh)
-					       : fill_fixed(fs, &a, idx, dh);
+					       : fill_fixed(&a, idx, dh);
 	if (rc) {
 		if (dh)
 			dh_free(dh);
-		fuse_reply_err(req, -rc);
-		return;
+		*err = rc;
+		return NULL;
 	}
-	h = listing_hash(dh);
-	pthread_mutex_lock(&fs->lock);
-	prev = idmap_get(&fs->served, ino);
-	idmap_put(&fs->served, ino, (void *)(uintptr_t)h);
-	pthread_mutex_unlock(&fs->lock);
-	fi->cache_readdir = 1;
-	fi->keep_cache = prev == (void *)(uintptr_t)h;
-	fi->fh = (uintptr_t)dh;
-	fuse_reply_open(req, fi);
+	dh->refs = 1;
+	return dh;
 }
 
-static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
-		       bool plus)
+/*
+ * The entries a readdir at `off` reads from.  Offset 0 starts a listing: a
+ * new snapshot, kept in fs->listings for the offsets that follow, so that
+ * one listing sees one consistent set however many calls it takes.
+ */
+static struct fs_dh *listing(struct fs *fs, fuse_ino_t ino, off_t off, int *err)
+{
+	struct fs_dh *dh = NULL, *old = NULL;
+
+	if (off > 0) {
+		pthread_mutex_lock(&fs->lock);
+		dh = idmap_get(&fs->listings, ino);
+		if (dh)
+			dh->refs++;
+		pthread_mutex_unlock(&fs->lock);
+		if (dh)
+			return dh;
+	}
+	dh = dh_build(fs, ino, err);
+	if (!dh)
+		return NULL;
+	pthread_mutex_lock(&fs->lock);
+	old = idmap_get(&fs->listings, ino);
+	if (idmap_put(&fs->listings, ino, dh) == 0)
+		dh->refs++;
+	else
+		old = NULL;
+	pthread_mutex_unlock(&fs->lock);
+	if (old)
+		dh_put(fs, old);
+	return dh;
+}
+
+void fs_listings_release(struct fs *fs)
+{
+	for (size_t i = 0; i < fs->listings.cap; i++) {
+		if (fs->listings.slots[i].id)
+			dh_put(fs, fs->listings.slots[i].val);
+	}
+	idmap_release(&fs->listings);
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
 {
 	struct fs *fs = fs_of(req);
-	struct fs_dh *dh = (struct fs_dh *)(uintptr_t)fi->fh;
 	char *buf = malloc(size);
 	size_t used = 0;
+	int err = 0;
+	struct fs_dh *dh = buf ? listing(fs, ino, off, &err) : NULL;
 
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
+	if (!dh) {
+		free(buf);
+		fuse_reply_err(req, buf ? -err : ENOMEM);
 		return;
 	}
 	for (size_t i = (size_t)(off < 0 ? 0 : off); i < dh->n; i++) {
-		const struct fs_dent *d = &dh->d[i];
-		struct fuse_entry_param e = { .attr = d->st };
+		struct fs_dent *d = &dh->d[i];
+		struct stat st = { .st_ino = d->ino, .st_mode = d->mode };
+		struct fuse_entry_param e = { .attr = st };
 		size_t need;
 
-		if (!plus) {
-			need = fuse_add_direntry(req, buf + used, size - used, d->name, &d->st,
-						 (off_t)i + 1);
-		} else {
-			bool dot = strcmp(d->name, ".") == 0 || strcmp(d->name, "..") == 0;
-
-			e.ino = dot ? 0 : d->st.st_ino;
-			e.attr_timeout = fs->attr_timeout;
-			e.entry_timeout = fs->entry_timeout;
+		if (plus && d->node)
+			fill_entry(fs, &d->a, d->idx, d->node, &e);
+		if (plus)
 			need = fuse_add_direntry_plus(req, buf + used, size - used, d->name, &e,
 						      (off_t)i + 1);
-		}
+		else
+			need = fuse_add_direntry(req, buf + used, size - used, d->name, &st,
+						 (off_t)i + 1);
 		if (need > size - used)
 			break;
 		used += need;
 	}
+	dh_put(fs, dh);
 	fuse_reply_buf(req, buf, used);
 	free(buf);
+}
+
+/*
+ * ENOSYS here is the protocol's "opendir needs no message": the kernel
+ * stops sending opendir and releasedir and caches listings itself
+ * (FOPEN_CACHE_DIR).  libfuse answers success for a NULL opendir, so the
+ * answer must be given explicitly.
+ */
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, ENOSYS);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	(void)ino;
-	do_readdir(req, size, off, fi, false);
+	(void)fi;
+	do_readdir(req, ino, size, off, false);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
-	(void)ino;
-	do_readdir(req, size, off, fi, true);
-}
-
-static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	dh_free((struct fs_dh *)(uintptr_t)fi->fh);
-	fuse_reply_err(req, 0);
+	(void)fi;
+	do_readdir(req, ino, size, off, true);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -886,7 +981,6 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.opendir = op_opendir,
 	.readdir = op_readdir,
 	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
 	.mkdir = op_mkdir,
 	.rmdir = op_rmdir,
 	.unlink = op_unlink,

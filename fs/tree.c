@@ -5,6 +5,7 @@
  * within a running mount (a new build may reorder freely).
  */
 #include "fs/tree.h"
+#include "fs/tree_metrics.h"
 
 #include <errno.h>
 #include <string.h>
@@ -280,9 +281,12 @@ static const struct tnode root_nodes[] = {
 	{ .name = "events", .mode = REG_RO, .flags = TF_STREAM | TF_POLL, .size = sz_events,
 	  .stream = st_events },
 	{ .name = "system", .mode = DIR_RO, .flags = TF_DIR },
-	{ .name = "store", .parent = R_SYSTEM, .mode = REG_RO, .read = rd_system, .arg = 0 },
-	{ .name = "stats", .parent = R_SYSTEM, .mode = REG_RO, .read = rd_system, .arg = 1 },
-	{ .name = "drivers", .parent = R_SYSTEM, .mode = REG_RO, .read = rd_system, .arg = 2 },
+	{ .name = "store", .parent = R_SYSTEM, .mode = REG_RO, .flags = TF_VOLATILE,
+	  .read = rd_system, .arg = 0 },
+	{ .name = "stats", .parent = R_SYSTEM, .mode = REG_RO, .flags = TF_VOLATILE,
+	  .read = rd_system, .arg = 1 },
+	{ .name = "drivers", .parent = R_SYSTEM, .mode = REG_RO, .flags = TF_VOLATILE,
+	  .read = rd_system, .arg = 2 },
 	{ .name = "ctl", .parent = R_SYSTEM, .mode = REG_CTL, .flags = TF_CTL,
 	  .write = wr_system_ctl },
 	{ .name = "clouds", .mode = DIR_RW, .flags = TF_DIR | TF_CONTAINER | TF_MKDIR,
@@ -290,6 +294,7 @@ static const struct tnode root_nodes[] = {
 	{ .name = "groups", .mode = DIR_RW, .flags = TF_DIR | TF_CONTAINER | TF_MKDIR,
 	  .lists = EK_GROUP },
 	{ .name = "apps", .mode = DIR_RW, .flags = TF_DIR | TF_MKDIR },
+	{ .name = "collector", .parent = R_SYSTEM, .mode = REG_RO, .read = tree_rd_collector },
 };
 
 #define CLOUD_KEY(k) \
@@ -308,7 +313,8 @@ static const struct tnode cloud_nodes[] = {
 	{ .name = "credential", .mode = REG_SECRET, .flags = TF_DOC, .read = rd_cloud,
 	  .write = wr_cloud_cred, .arg = CT_CREDENTIAL },
 	{ .name = "health", .mode = REG_RO, .flags = TF_POLL, .read = rd_cloud, .arg = CT_HEALTH },
-	{ .name = "stats", .mode = REG_RO, .read = rd_cloud, .arg = CT_STATS },
+	{ .name = "stats", .mode = REG_RO, .flags = TF_VOLATILE, .read = rd_cloud,
+	  .arg = CT_STATS },
 	{ .name = "calls", .mode = REG_RO, .flags = TF_STREAM, .size = sz_calls,
 	  .stream = st_calls },
 	{ .name = "error", .mode = REG_RO, .read = rd_cloud, .arg = CT_ERROR },
@@ -318,13 +324,17 @@ static const struct tnode cloud_nodes[] = {
 };
 
 static const struct tnode spec_nodes[] = {
-	{ .name = "", .mode = REG_RO, .read = rd_spec_item },
+	{ .name = "", .mode = REG_RO, .flags = TF_VOLATILE, .read = rd_spec_item },
 };
 
 static const struct tnode image_nodes[] = {
-	{ .name = "", .mode = REG_RO, .read = rd_image_item },
+	{ .name = "", .mode = REG_RO, .flags = TF_VOLATILE, .read = rd_image_item },
 };
 
+enum { G_METRICS = 11 };
+#define GROUP_METRIC(m) \
+	{ .name = m, .parent = G_METRICS, .mode = REG_RO, .flags = TF_LIVE, \
+	  .read = tree_rd_group_metric, .key = m }
 static const struct tnode group_nodes[] = {
 	{ .name = "", .mode = DIR_RW, .flags = TF_DIR },
 	{ .name = "spec", .mode = REG_RW, .flags = TF_DOC, .read = rd_group,
@@ -336,12 +346,24 @@ static const struct tnode group_nodes[] = {
 	{ .name = "events", .mode = REG_RO, .flags = TF_STREAM | TF_POLL, .size = sz_gevents,
 	  .stream = st_gevents },
 	{ .name = "error", .mode = REG_RO, .read = rd_group, .arg = GT_ERROR },
-	{ .name = "placement", .mode = REG_RO, .read = rd_group, .arg = GT_PLACEMENT },
-	{ .name = "cost", .mode = REG_RO, .read = rd_group, .arg = GT_COST },
+	{ .name = "placement", .mode = REG_RO, .flags = TF_VOLATILE, .read = rd_group,
+	  .arg = GT_PLACEMENT },
+	{ .name = "cost", .mode = REG_RO, .flags = TF_VOLATILE, .read = rd_group, .arg = GT_COST },
 	{ .name = "vms", .mode = DIR_RO, .flags = TF_DIR | TF_CONTAINER, .lists = EK_VM },
+	{ .name = "metrics", .mode = DIR_RO, .flags = TF_DIR },
+	GROUP_METRIC("cpu"),
+	GROUP_METRIC("mem"),
+	GROUP_METRIC("disk"),
+	GROUP_METRIC("diskio"),
+	GROUP_METRIC("net"),
 };
 
 #define VM_FIELD(nm, f) { .name = nm, .mode = REG_RO, .read = rd_vm, .arg = f }
+enum { V_METRICS = 15 };
+/* arg 1: the .history file of the measurement (key up to the dot). */
+#define VM_METRIC(nm, hist) \
+	{ .name = nm, .parent = V_METRICS, .mode = REG_RO, .flags = TF_LIVE, \
+	  .read = tree_rd_vm_metric, .key = nm, .arg = hist }
 static const struct tnode vm_nodes[] = {
 	{ .name = "", .mode = DIR_RO, .flags = TF_DIR },
 	{ .name = "status", .mode = REG_RO, .flags = TF_POLL, .read = rd_vm, .arg = VF_STATUS },
@@ -355,8 +377,21 @@ static const struct tnode vm_nodes[] = {
 	VM_FIELD("private_ip", VF_PRIVATE_IP),
 	VM_FIELD("created", VF_CREATED),
 	{ .name = "ctl", .mode = REG_CTL, .flags = TF_CTL, .write = wr_vm_ctl },
-	VM_FIELD("events", VF_EVENTS),
+	{ .name = "events", .mode = REG_RO, .flags = TF_LIVE, .read = rd_vm, .arg = VF_EVENTS },
 	VM_FIELD("error", VF_ERROR),
+	{ .name = "agent", .mode = REG_RO, .flags = TF_LIVE, .read = tree_rd_vm_agent },
+	{ .name = "metrics", .mode = DIR_RO, .flags = TF_DIR },
+	VM_METRIC("cpu", 0),
+	VM_METRIC("mem", 0),
+	VM_METRIC("disk", 0),
+	VM_METRIC("diskio", 0),
+	VM_METRIC("net", 0),
+	VM_METRIC("cpu.history", 1),
+	VM_METRIC("mem.history", 1),
+	VM_METRIC("disk.history", 1),
+	VM_METRIC("diskio.history", 1),
+	VM_METRIC("net.history", 1),
+	{ .name = "agent.conf", .mode = S_IFREG | 0400, .read = tree_rd_vm_agent, .arg = 1 },
 };
 
 #define TABLE(t) { t, sizeof(t) / sizeof(t[0]) }

@@ -37,6 +37,10 @@ enum tree_flags {
 	TF_DOC = 1u << 5,	/* buffered; checked at each write, applied at close */
 	TF_POLL = 1u << 6,	/* poll() reports changes */
 	TF_MKDIR = 1u << 7,	/* mkdir and rmdir make and remove children */
+	TF_VOLATILE = 1u << 9,	/* changes the engine does not announce (stats, cost):
+				 * the kernel keeps its attributes attr_timeout only */
+	TF_LIVE = 1u << 8,	/* content moves on its own (metrics, a VM's events):
+				 * direct I/O, and stat reports size 0 like /proc */
 };
 
 struct tnode;

@@ -180,6 +180,36 @@ static void kernel_children(struct fs *fs, const struct eng_change *c)
 	}
 }
 
+/*
+ * An object's files changed: drop what the kernel holds of them (only the
+ * inodes it was given), so that even a reader that keeps a file open sees
+ * the change and `ls -l` shows the new size.  Directories keep their cached
+ * listings: those follow ENG_CHG_CHILDREN.
+ */
+static void kernel_changed(struct fs *fs, const struct eng_change *c)
+{
+	uintptr_t mask;
+
+	pthread_mutex_lock(&fs->lock);
+	mask = (uintptr_t)idmap_get(&fs->seen, c->id);
+	pthread_mutex_unlock(&fs->lock);
+	for (unsigned idx = 0; fs->se && mask; idx++, mask >>= 1) {
+		const struct tnode *n;
+
+		if (!(mask & 1) || !(n = tree_node(c->kind, idx)))
+			continue;
+		fuse_lowlevel_notify_inval_inode(fs->se, tree_ino(c->id, idx),
+						 (n->flags & TF_DIR) ? -1 : 0, 0);
+	}
+}
+
+static void forget_object(struct fs *fs, uint64_t id)
+{
+	pthread_mutex_lock(&fs->lock);
+	idmap_del(&fs->seen, id);
+	pthread_mutex_unlock(&fs->lock);
+}
+
 static bool has_waiters(struct fs *fs, uint64_t gid)
 {
 	bool any = false;
@@ -196,8 +226,12 @@ void fs_on_change(void *arg, const struct eng_change *c, size_t n)
 	struct fs *fs = arg;
 
 	for (size_t i = 0; i < n; i++) {
-		if (c[i].flags & ENG_CHG_REMOVED)
+		if (c[i].flags & ENG_CHG_REMOVED) {
 			kernel_removed(fs, &c[i]);
+			forget_object(fs, c[i].id);
+		}
+		if (c[i].flags & ENG_CHG_ATTR)
+			kernel_changed(fs, &c[i]);
 		if (c[i].flags & ENG_CHG_CHILDREN)
 			kernel_children(fs, &c[i]);
 		if (c[i].kind == EK_GROUP && has_waiters(fs, c[i].id))

@@ -34,7 +34,8 @@ drv_setup() { # cloud
 	DRV_CLOUD=$DRV_DIR/cloud.json
 	[ -n "$(twin_json "$DRV_CLOUD" endpoint)" ] ||
 		twin_skip "cloudtwin's $DRV_NAME dialect is not there yet (no endpoint in /_twin/clouds)"
-	echo "cloud: $(cat "$DRV_CLOUD")" | sed 's/"secret[^,}]*/"secret...":"***"/g'
+	# Show the cloud with its credential's values masked, as the tree does.
+	"$TWIN_PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); c["credential"]={k: "***" for k in c.get("credential") or {}}; print("cloud:", json.dumps(c))' "$DRV_CLOUD"
 }
 
 drv() {

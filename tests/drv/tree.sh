@@ -19,6 +19,12 @@ tree_need_fuse() {
 }
 
 tree_stop_all() {
+	rc=$?
+	set +e	# whatever fails here, cloudtwin is stopped too
+	if [ "$rc" != 0 ] && [ -s "$TWIN_DIR/mount.log" ]; then
+		echo "--- the mount's log (last 60 lines)" >&2
+		tail -n 60 "$TWIN_DIR/mount.log" >&2
+	fi
 	tree_umount
 	twin_stop
 }

@@ -8,7 +8,7 @@ bfs_mount
 
 # --- shape and modes -----------------------------------------------------------
 eq "README apps clouds events groups system version" "$(ls "$MNT" | xargs)" "root listing"
-eq "ctl drivers stats store" "$(ls "$MNT/system" | xargs)" "system/"
+eq "collector ctl drivers stats store" "$(ls "$MNT/system" | xargs)" "system/"
 eq "-r--r--r-- README" "$(cd "$MNT" && stat -c '%A %n' README)"
 eq "dr-xr-xr-x system" "$(cd "$MNT" && stat -c '%A %n' system)"
 eq "drwxr-xr-x groups" "$(cd "$MNT" && stat -c '%A %n' groups)"
@@ -25,7 +25,7 @@ grep -qx mock "$MNT/system/drivers" || fail "system/drivers lacks mock"
 
 # --- mkdir makes objects with their files; names are checked ------------------------
 ok mkdir "$MNT/groups/g1"
-eq "cost counts ctl error events placement spec status vms wait" \
+eq "cost counts ctl error events metrics placement spec status vms wait" \
    "$(ls "$MNT/groups/g1" | xargs)" "a new group's files"
 eq "Empty:0 (R:0/0)" "$(cat "$MNT/groups/g1/status")" "empty group"
 eq "" "$(cat "$MNT/groups/g1/error")" "no error yet"

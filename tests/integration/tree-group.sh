@@ -26,7 +26,12 @@ case $st in "Creating:4 (R:0/4)"|"Partial-Creating:"*) ;; *) fail "just applied:
 eq "db-1 web-1 web-2 web-3" "$(ls "$G/vms" | xargs)" "VMs named <subgroup>-<n>"
 eq "status Running
 action create" "$(cat "$G/vms/web-1/target")" "target while creating"
+stat "$G/status" "$G/vms/web-1/status" "$G/vms/web-1/csp_id" >/dev/null # the kernel holds them now
 eq "Running:4 (R:4/4)" "$(cat "$G/wait")" "wait"
+# background changes reach attributes at once: sizes match contents
+for f in "$G/status" "$G/counts" "$G/vms/web-1/status" "$G/vms/web-1/csp_id" "$G/vms/web-1/target"; do
+	eq "$(wc -c <"$f")" "$(stat -c %s "$f")" "size of $f after background changes"
+done
 eq "Running:4 (R:4/4)" "$(cat "$G/status")" "status"
 eq "total 4" "$(grep '^total' "$G/counts")" "counts total"
 eq "running 4" "$(grep '^running' "$G/counts")" "counts running"
@@ -67,6 +72,8 @@ fails 'Device or resource busy' bash -c "echo reboot > '$G/vms/web-2/ctl'"
 ok bash -c "echo suspend > '$G/vms/web-2/ctl'"   # the same action again: fine
 eq "Partial-Running:3 (R:3/4)" "$(cat "$G/wait")"
 eq Suspended "$(cat "$G/vms/web-2/status")"
+eq 10 "$(stat -c %s "$G/vms/web-2/status")" "size of Suspended\\n"
+eq "$(wc -c <"$G/status")" "$(stat -c %s "$G/status")" "group status size"
 fails 'Device or resource busy' bash -c "echo suspend > '$G/vms/web-2/ctl'"
 fails 'Device or resource busy' bash -c "echo reboot > '$G/vms/web-2/ctl'"
 ok bash -c "echo resume > '$G/vms/web-2/ctl'"
@@ -104,6 +111,8 @@ fails 'Invalid argument' bash -c "$(declare -f spec); spec 2 1 front | sed 's/m1
 contains 'no spec "m1.tiny"' "$(cat "$G/error")"
 fails 'Invalid argument' bash -c "$(declare -f spec); spec 2 1 front | sed 's/ubuntu-22.04/windows/' > '$G/spec'"
 contains 'no image "windows"' "$(cat "$G/error")"
+fails 'Invalid argument' bash -c "$(declare -f spec); spec 2 1 front | sed 's/m1.small/a1.large/' > '$G/spec'"
+contains 'spec a1.large is arm64 but image ubuntu-22.04 is x86_64' "$(cat "$G/error")"
 fails 'Invalid argument' bash -c "$(declare -f spec); spec -1 1 front > '$G/spec'"
 fails 'Invalid argument' bash -c "$(declare -f spec); spec 100000000 1 front > '$G/spec'"
 eq "Partial-Running:3 (R:3/6)" "$(cat "$G/status")" "refused specs changed nothing"
@@ -124,14 +133,29 @@ os.read(fd, 100)
 p = select.poll(); p.register(fd, select.POLLIN | select.POLLPRI)
 t0 = time.time()
 ev = p.poll(10000)
-print("woke" if ev else "timeout", file=sys.stdout)
+print("woke %.3f" % time.time() if ev else "timeout", file=sys.stdout)
 EOF
 pollpid=$!
+python3 - "$G/events" >"$TMP/poll-events" 2>&1 <<'EOF2' &
+import os, select, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+while os.read(fd, 65536):
+    pass  # read to the end: poll now waits for what comes next
+import time
+p = select.poll(); p.register(fd, select.POLLIN)
+print("woke %.3f" % time.time() if p.poll(10000) else "timeout")
+EOF2
+pollevpid=$!
 sleep 1
+t_term=$(date +%s.%N)
 ok bash -c "echo terminate > '$G/ctl'"
 eq "Terminated:6 (R:0/6)" "$(cat "$G/wait")"
-wait "$pollpid"
-eq woke "$(cat "$TMP/poll")" "poll() on status"
+wait "$pollpid" "$pollevpid"
+for f in poll poll-events; do # each poll() slept until the terminate changed something
+	read -r word when <"$TMP/$f"
+	eq woke "$word" "$f"
+	awk -v w="$when" -v t="$t_term" 'BEGIN { exit !(w >= t) }' || fail "$f woke before the change"
+done
 wait_for 5 grep -q 'web-1 Terminating -> Terminated' "$TMP/tail" || fail "tail -f saw: $(cat "$TMP/tail")"
 kill "$tailpid" 2>/dev/null
 wait "$tailpid" 2>/dev/null

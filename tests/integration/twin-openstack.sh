@@ -9,7 +9,7 @@ twin_need /usr/bin/openstack /usr/bin/python3 curl
 twin_need_py libcloud
 CONF=$(mktemp "${TMPDIR:-/tmp}/twin-os.XXXXXX.json")
 cat >"$CONF" <<'JSON'
-{"defaults": {"delays_ms": {"create": 600, "start": 600, "stop": 600, "reboot": 400,
+{"defaults": {"delays_ms": {"create": 3000, "start": 600, "stop": 600, "reboot": 400,
                             "terminate": 600}},
  "clouds": [{"name": "openstack", "dialect": "openstack",
              "credential": {"username": "demo", "password": "secret", "project": "demo",
@@ -44,9 +44,11 @@ expect "image list" "cirros-0.6.2-x86_64-disk debian-12 ubuntu-22.04" \
 	"$(os image list -f value -c Name | sort | xargs)"
 expect "network list" "private public" "$(os network list -f value -c Name | sort | xargs)"
 
-ID=$(os server create --flavor m1.small --image cirros-0.6.2-x86_64-disk --network private \
-	--security-group default --property team=red -f value -c id vm1)
-expect "server create starts BUILD" BUILD "$(status_of "$ID")"
+# the CLI shows the server it GETs right after its POST: still building
+out=$(os server create --flavor m1.small --image cirros-0.6.2-x86_64-disk --network private \
+	--security-group default --property team=red -f value -c id -c status vm1)
+ID=$(echo "$out" | sed -n 1p)
+expect "server create starts BUILD" BUILD "$(echo "$out" | sed -n 2p)"
 wait_status vm1 ACTIVE
 expect "server list" "vm1 ACTIVE" "$(os server list -f value -c Name -c Status)"
 expect "server show by name" "$ID" "$(os server show vm1 -f value -c id)"

@@ -2,44 +2,22 @@
 exchange, sizes, images, create (operation polled to DONE), list, reboot
 (reset), destroy; each state change observed.
 
-libcloud's GCE driver takes no host or port, so its connections to the
-Google hosts are redirected to cloudtwin (clouds.md, "The libcloud GCE
-harness"); paths stay Google's, and cloudtwin routes them by project.
+libcloud's GCE driver takes no host or port: twinlib.gce_driver sends its
+connections for the Google hosts to cloudtwin (clouds.md, "The libcloud
+GCE harness"); paths stay Google's, and cloudtwin routes them by project.
 
 usage: gce_libcloud.py CLOUD KEYFILE
 """
-import os
 import sys
-import tempfile
-from urllib.parse import urlparse
 
-import libcloud.common.base as base
-from libcloud.compute.providers import get_driver
-from libcloud.compute.types import NodeState, Provider
+from libcloud.compute.types import NodeState
 
-from twinlib import HTTP, check, cloud, expect_error, inventory, wait_for
+from twinlib import check, cloud, expect_error, gce_driver, inventory, wait_for
 
 name, keyfile = sys.argv[1], sys.argv[2]
 c = cloud(name)
-cred = c["credential"]
-twin = urlparse(HTTP)
-GOOGLE = {"www.googleapis.com", "accounts.google.com", "oauth2.googleapis.com",
-          "compute.googleapis.com"}
-_orig = base.Connection.__init__
-
-
-def _init(self, *a, **kw):
-    _orig(self, *a, **kw)
-    if self.host in GOOGLE:
-        self.host, self.port, self.secure = twin.hostname, twin.port, 0
-
-
-base.Connection.__init__ = _init
-cache = os.path.join(tempfile.mkdtemp(prefix="gce-token."), "token")
-cls = get_driver(Provider.GCE)
 zone = c["zone"]
-d = cls(cred["client_email"], keyfile, project=cred["project_id"], datacenter=zone,
-        auth_type="SA", credential_file=cache)
+d = gce_driver(c, keyfile)
 
 sizes = d.list_sizes()
 check(any(s.name == "e2-small" for s in sizes), "list_sizes", [s.name for s in sizes])

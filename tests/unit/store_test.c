@@ -13,6 +13,7 @@
 #include "engine/evlog.h"
 #include "engine/store.h"
 #include "lib/idmap.h"
+#include "lib/intern.h"
 #include "tests/unit/cu.h"
 
 static char dir[64];
@@ -224,7 +225,42 @@ static void test_idmap(void)
 	idmap_release(&m);
 }
 
+static void test_intern(void)
+{
+	struct intern t = { 0 };
+	char buf[32];
+	const char *a = intern_get(&t, "m1.small"), *b, *c;
+	const char *many[2000];
+
+	snprintf(buf, sizeof(buf), "m1.%s", "small");
+	b = intern_get(&t, buf);
+	CU_ASSERT_PTR_EQUAL(a, b); /* one copy for equal strings */
+	CU_ASSERT_PTR_NOT_EQUAL(a, buf);
+	c = intern_get(&t, "debian-12");
+	CU_ASSERT_STRING_EQUAL(c, "debian-12");
+	CU_ASSERT_PTR_NULL(intern_get(&t, NULL));
+	intern_put(&t, a);
+	CU_ASSERT_STRING_EQUAL(b, "m1.small"); /* still referenced once */
+	intern_put(&t, b);
+	CU_ASSERT_EQUAL(t.by_hash.n, 1);
+	intern_put(&t, c);
+	CU_ASSERT_EQUAL(t.by_hash.n, 0);
+	for (int i = 0; i < 2000; i++) { /* many entries, some chains */
+		snprintf(buf, sizeof(buf), "s%d", i);
+		many[i] = intern_get(&t, buf);
+	}
+	for (int i = 0; i < 2000; i++) {
+		snprintf(buf, sizeof(buf), "s%d", i);
+		CU_ASSERT_PTR_EQUAL(intern_get(&t, buf), many[i]);
+		intern_put(&t, many[i]);
+		intern_put(&t, many[i]);
+	}
+	CU_ASSERT_EQUAL(t.by_hash.n, 0);
+	intern_release(&t);
+}
+
 static const struct cu_test tests[] = {
+	{ "intern", test_intern },
 	{ "round_trip", test_round_trip },
 	{ "batch_scan_reopen", test_batch_scan_reopen },
 	{ "damaged", test_damaged },

@@ -351,6 +351,8 @@ static json_t *instance_json(const struct ali_call *k, const struct twin_vm *vm)
 	json_object_set_new(o, "InternetMaxBandwidthIn", json_integer(-1));
 	json_object_set(o, "InternetMaxBandwidthOut", json_object_get(vm->extra, "Bandwidth"));
 	json_object_set_new(o, "InstanceNetworkType", json_string("vpc"));
+	json_object_set_new(o, "ClusterId", json_string(""));
+	json_object_set_new(o, "VlanId", json_string(""));
 	json_object_set_new(o, "InstanceChargeType", json_string("PostPaid"));
 	json_object_set_new(o, "CreationTime", json_string(created));
 	json_object_set_new(o, "ExpiredTime", json_string("2099-12-31T15:59Z"));
@@ -444,25 +446,43 @@ static json_t *tag_params(struct ali_call *k)
 	return out;
 }
 
-static bool instance_matches(struct ali_call *k, const struct twin_vm *vm, const json_t *ids,
-			     const json_t *tags)
+/* DescribeInstances' filters, looked up once per call, not once per VM. */
+struct inst_filter {
+	const char *exact[4];	/* ZoneId, Status, InstanceType, ImageId */
+	const char *name, *sg;
+	json_t *ids, *tags;
+};
+
+static void filter_init(struct ali_call *k, struct inst_filter *f, json_t *ids)
 {
 	static const char *const exact[] = { "ZoneId", "Status", "InstanceType", "ImageId" };
+
+	for (size_t i = 0; i < 4; i++)
+		f->exact[i] = param(k, exact[i]);
+	f->name = param(k, "InstanceName");
+	f->sg = param(k, "SecurityGroupId");
+	f->ids = ids;
+	f->tags = tag_params(k);
+}
+
+static bool instance_matches(struct ali_call *k, const struct twin_vm *vm,
+			     const struct inst_filter *f)
+{
 	const char *vals[] = { vm->zone, ali_status(vm), vm->spec->name, vm->image };
-	const char *name = param(k, "InstanceName"), *sg = param(k, "SecurityGroupId"), *key;
+	const char *key;
 	json_t *v;
 
-	if (vm->region != k->region || !listed(vm) || (ids && !in_list(ids, vm->id)))
+	if (vm->region != k->region || !listed(vm) || (f->ids && !in_list(f->ids, vm->id)))
 		return false;
 	for (size_t i = 0; i < 4; i++) {
-		if (param(k, exact[i]) && strcmp(param(k, exact[i]), vals[i]))
+		if (f->exact[i] && strcmp(f->exact[i], vals[i]))
 			return false;
 	}
-	if (name && fnmatch(name, vm->name, 0))
+	if (f->name && fnmatch(f->name, vm->name, 0))
 		return false;
-	if (sg && !in_list(json_object_get(vm->extra, "SecurityGroupIds"), sg))
+	if (f->sg && !in_list(json_object_get(vm->extra, "SecurityGroupIds"), f->sg))
 		return false;
-	json_object_foreach((json_t *)tags, key, v) {
+	json_object_foreach(f->tags, key, v) {
 		if (!json_equal(v, json_object_get(vm->tags, key)))
 			return false;
 	}
@@ -472,7 +492,8 @@ static bool instance_matches(struct ali_call *k, const struct twin_vm *vm, const
 static void describe_instances(struct ali_call *k)
 {
 	const char *raw = param(k, "InstanceIds");
-	json_t *ids = raw ? id_array(raw) : NULL, *tags, *items, *doc;
+	json_t *ids = raw ? id_array(raw) : NULL, *items, *doc;
+	struct inst_filter f;
 	long page, size, total = 0;
 
 	if (raw && !ids)
@@ -482,13 +503,13 @@ static void describe_instances(struct ali_call *k)
 		json_decref(ids);
 		return;
 	}
-	tags = tag_params(k);
+	filter_init(k, &f, ids);
 	items = json_array();
 	twin_cloud_lock(k->c);
 	for (size_t i = 0; i < twin_cloud_nvms(k->c); i++) {
 		struct twin_vm *vm = twin_cloud_vm_at(k->c, i, k->ctx->now);
 
-		if (!instance_matches(k, vm, ids, tags))
+		if (!instance_matches(k, vm, &f))
 			continue;
 		if (total >= (page - 1) * size && total < page * size)
 			json_array_append_new(items, instance_json(k, vm));
@@ -500,7 +521,7 @@ static void describe_instances(struct ali_call *k)
 	page_fields(doc, page, size, total);
 	ali_send(k, doc);
 	json_decref(ids);
-	json_decref(tags);
+	json_decref(f.tags);
 }
 
 /* ---- instances: create ---------------------------------------------------------------------- */
@@ -843,12 +864,23 @@ static void describe_types(struct ali_call *k)
 
 static json_t *image_json(const struct twin_image *m)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:{s:[{s:s,s:i}]},s:b,s:s}",
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:b,s:s}",
 		"ImageId", m->id, "ImageName", m->id, "Description", m->description, "OSType",
 		m->os, "Architecture", m->arch, "OSName", m->description, "Platform", m->family,
 		"ImageOwnerAlias", m->project, "Status", "Available", "CreationTime",
-		"2024-01-30T00:00:00Z", "Size", 20, "DiskDeviceMappings", "DiskDeviceMapping",
-		"Device", "/dev/xvda", "Size", 20, "IsSupportIoOptimized", 1, "Usage", "instance");
+		"2024-01-30T00:00:00Z", "Size", 20, "IsSupportIoOptimized", 1, "Usage", "instance");
+
+	json_object_set_new(o, "DiskDeviceMappings", json_pack("{s:[{s:s,s:i,s:s,s:s,s:s,s:s}]}",
+		"DiskDeviceMapping", "Device", "/dev/xvda", "Size", 20, "SnapshotId", "", "Format",
+		"", "ImportOSSBucket", "", "ImportOSSObject", ""));
+	json_object_set_new(o, "ImageVersion", json_string("1.0.0"));
+	json_object_set_new(o, "Progress", json_string("100%"));
+	json_object_set_new(o, "ProductCode", json_string(""));
+	json_object_set_new(o, "IsCopied", json_false());
+	json_object_set_new(o, "IsSelfShared", json_string(""));
+	json_object_set_new(o, "IsSubscribed", json_false());
+	json_object_set_new(o, "Tags", json_pack("{s:[]}", "Tag"));
+	return o;
 }
 
 static bool image_matches(const struct ali_call *k, const struct twin_image *m)
@@ -1185,6 +1217,11 @@ static int ali_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf 
 {
 	if (twin_server_index_creds(srv, c, "ali-key", "access_key_id", err))
 		return -EEXIST;
+	return 0;
+}
+
+static int ali_restore(struct twin_cloud *c)
+{
 	ensure_default_groups(c);
 	return 0;
 }
@@ -1227,4 +1264,5 @@ const struct twin_dialect twin_alibaba_dialect = {
 	.describe = ali_describe,
 	.status = ali_status,
 	.adopt = ali_adopt,
+	.restore = ali_restore,
 };

@@ -447,6 +447,58 @@ static void add_reason(json_t *o, const struct twin_vm *vm)
 		"Client.UserInitiatedShutdown: User initiated shutdown"));
 }
 
+/* "<kind>-<17 hex>" derived from an instance id: its volume and ENI. */
+static void derived_id(const char *kind, const char *from, char *out, size_t len)
+{
+	char hex[65];
+
+	hash_sha256_hex(from, strlen(from), hex);
+	snprintf(out, len, "%s-%.17s", kind, hex + 7);
+}
+
+static json_t *block_devices(const struct twin_vm *vm, const char *launch)
+{
+	char vol[32];
+
+	derived_id("vol", vm->id, vol, sizeof(vol));
+	return item_set(json_pack("[{s:s,s:{s:s,s:s,s:s,s:b}}]", "deviceName", "/dev/xvda", "ebs",
+		"volumeId", vol, "status", "attached", "attachTime", launch,
+		"deleteOnTermination", 1));
+}
+
+/* The instance's one network interface, as VPC instances have. */
+static json_t *interfaces(const struct aws_call *k, const struct twin_vm *vm, const char *pdns,
+			  const char *launch, bool pub, const char *dns)
+{
+	char eni[32], att[40], mac[18];
+	unsigned char b[8];
+	json_t *ni, *addr;
+
+	derived_id("eni", vm->id, eni, sizeof(eni));
+	derived_id("eni-attach", vm->id, att, sizeof(att));
+	memcpy(b, &vm->seq, sizeof(b));
+	snprintf(mac, sizeof(mac), "0e:%02x:%02x:%02x:%02x:%02x", b[4], b[3], b[2], b[1], b[0]);
+	addr = json_pack("{s:s,s:s,s:b}", "privateIpAddress", vm->private_ip, "privateDnsName", pdns,
+			 "primary", 1);
+	ni = json_pack("{s:s,s:O,s:O,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:o,s:{s:s,s:i,s:s,s:s,s:b}}",
+		"networkInterfaceId", eni, "subnetId", json_object_get(vm->extra, "subnetId"),
+		"vpcId", json_object_get(vm->extra, "vpcId"), "description", "", "ownerId",
+		owner_id(k->c), "status", "in-use", "macAddress", mac, "privateIpAddress",
+		vm->private_ip, "privateDnsName", pdns, "sourceDestCheck", 1, "groupSet",
+		item_set(json_deep_copy(json_object_get(vm->extra, "groups"))), "attachment",
+		"attachmentId", att, "deviceIndex", 0, "status", "attached", "attachTime", launch,
+		"deleteOnTermination", 1);
+	if (pub) {
+		json_t *assoc = json_pack("{s:s,s:s,s:s}", "publicIp", vm->public_ip, "publicDnsName",
+					  dns, "ipOwnerId", "amazon");
+
+		json_object_set(addr, "association", assoc);
+		json_object_set_new(ni, "association", assoc);
+	}
+	json_object_set_new(ni, "privateIpAddressesSet", item_set(json_pack("[o]", addr)));
+	return item_set(json_pack("[o]", ni));
+}
+
 static json_t *instance_json(const struct aws_call *k, const struct twin_vm *vm)
 {
 	const char *region = k->c->regions[vm->region].name;
@@ -485,20 +537,33 @@ static json_t *instance_json(const struct aws_call *k, const struct twin_vm *vm)
 	json_object_set_new(o, "architecture", json_string(vm->spec->arch));
 	json_object_set_new(o, "rootDeviceType", json_string("ebs"));
 	json_object_set_new(o, "rootDeviceName", json_string("/dev/xvda"));
+	json_object_set_new(o, "blockDeviceMapping", block_devices(vm, launch));
 	json_object_set_new(o, "virtualizationType", json_string("hvm"));
 	json_object_set_new(o, "clientToken", json_string(vm->token));
 	json_object_set_new(o, "tagSet", tag_set(vm->tags));
 	json_object_set_new(o, "hypervisor", json_string("xen"));
+	json_object_set_new(o, "networkInterfaceSet", interfaces(k, vm, pdns, launch, pub, dns));
 	json_object_set_new(o, "ebsOptimized", json_false());
 	json_object_set_new(o, "enaSupport", json_true());
 	return o;
 }
 
-/* A reservation item holding `items` (stolen). */
+/* A reservation item holding `items` (stolen); its groups are those of
+ * its first instance, as a reservation's instances share them. */
 static json_t *reservation_json(const struct aws_call *k, const char *rid, json_t *items)
 {
+	json_t *groups = json_array(), *g;
+	const struct twin_vm *first = NULL;
+	size_t i;
+
+	if (json_array_size(items))
+		first = twin_cloud_vm(k->c, json_string_value(json_object_get(json_array_get(items, 0),
+			"instanceId")), k->ctx->now);
+	json_array_foreach(first ? json_object_get(first->extra, "groups") : NULL, i, g)
+		json_array_append_new(groups, json_pack("{s:O}", "groupId", json_object_get(g,
+							 "groupId")));
 	return json_pack("{s:s,s:s,s:o,s:o}", "reservationId", rid, "ownerId", owner_id(k->c),
-			 "groupSet", json_object(), "instancesSet", item_set(items));
+			 "groupSet", item_set(groups), "instancesSet", item_set(items));
 }
 
 /* ---- RunInstances -------------------------------------------------------------------- */
@@ -965,13 +1030,17 @@ static int check_ids(struct aws_call *k, const json_t *ids)
 		const char *s = json_string_value(id);
 		struct twin_vm *vm;
 
-		if (!id_valid(s, "i"))
-			return FAIL(k, 400, "InvalidInstanceID.Malformed", "Invalid id: \"%s\"", s);
+		if (!id_valid(s, "i")) {
+			rc = FAIL(k, 400, "InvalidInstanceID.Malformed", "Invalid id: \"%s\"", s);
+			break;
+		}
 		vm = twin_cloud_vm(k->c, s, k->ctx->now);
 		if (!vm || vm->region != k->region)
 			sbuf_addf(&missing, "%s%s", nmiss++ ? ", " : "", s);
 	}
-	if (nmiss == 1)
+	if (rc)
+		;	/* answered */
+	else if (nmiss == 1)
 		rc = FAIL(k, 400, "InvalidInstanceID.NotFound", "The instance ID '%s' does not exist",
 			  sbuf_str(&missing));
 	else if (nmiss)
@@ -1194,17 +1263,22 @@ static const char *image_field(const void *item, const char *name, char *buf, si
 
 static json_t *image_json(const struct twin_image *m)
 {
-	char loc[300];
+	char loc[300], snap[32];
 
 	snprintf(loc, sizeof(loc), "%s/%s", m->project, m->name);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}",
+	derived_id("snap", m->id, snap, sizeof(snap));
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,"
+			 "s:s,s:o}",
 		"imageId", m->id, "imageLocation", loc, "imageState", "available",
 		"imageOwnerId", m->project, "creationDate", "2023-12-07T00:00:00.000Z",
 		"isPublic", 1, "architecture", m->arch, "imageType", "machine",
 		"platformDetails", "Linux/UNIX", "usageOperation", "RunInstances",
 		"imageOwnerAlias", owner_alias(m->project), "name", m->name,
 		"description", m->description, "rootDeviceType", "ebs",
-		"rootDeviceName", "/dev/sda1", "virtualizationType", "hvm", "enaSupport", 1);
+		"rootDeviceName", "/dev/sda1", "virtualizationType", "hvm", "enaSupport", 1,
+		"hypervisor", "xen", "blockDeviceMapping", item_set(json_pack("[{s:s,s:{s:s,s:i,s:b,"
+		"s:s,s:b}}]", "deviceName", "/dev/sda1", "ebs", "snapshotId", snap, "volumeSize", 8,
+		"deleteOnTermination", 1, "volumeType", "gp2", "encrypted", 0)));
 }
 
 static bool owner_matches(const struct aws_call *k, const json_t *owners, const char *owner)
@@ -1395,13 +1469,15 @@ static void describe_zones(struct aws_call *k)
 
 static void describe_vpcs(struct aws_call *k)
 {
-	char vpc[64];
+	char vpc[64], dopt[64];
 	json_t *doc = aws_doc(k);
 
 	stable_id(k->c, "vpc", k->r->name, vpc, sizeof(vpc));
-	json_object_set_new(doc, "vpcSet", item_set(json_pack("[{s:s,s:s,s:s,s:s,s:s,s:b}]",
+	stable_id(k->c, "dopt", k->r->name, dopt, sizeof(dopt));
+	json_object_set_new(doc, "vpcSet", item_set(json_pack("[{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:{}}]",
 		"vpcId", vpc, "ownerId", owner_id(k->c), "state", "available", "cidrBlock",
-		"172.31.0.0/16", "instanceTenancy", "default", "isDefault", 1)));
+		"172.31.0.0/16", "dhcpOptionsId", dopt, "instanceTenancy", "default", "isDefault", 1,
+		"tagSet")));
 	aws_send(k, doc);
 }
 
@@ -1416,11 +1492,11 @@ static void describe_subnets(struct aws_call *k)
 
 		stable_id(k->c, "subnet", k->r->zones[z], subnet, sizeof(subnet));
 		snprintf(cidr, sizeof(cidr), "172.31.%zu.0/20", z * 16);
-		json_array_append_new(items, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:b,s:b}",
+		json_array_append_new(items, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:b,s:b,s:{}}",
 			"subnetId", subnet, "state", "available", "vpcId", vpc, "cidrBlock", cidr,
 			"ownerId", owner_id(k->c), "availableIpAddressCount", 4091,
 			"availabilityZone", k->r->zones[z], "defaultForAz", 1,
-			"mapPublicIpOnLaunch", 1));
+			"mapPublicIpOnLaunch", 1, "tagSet"));
 	}
 	json_object_set_new(doc, "subnetSet", item_set(items));
 	aws_send(k, doc);
@@ -1449,13 +1525,13 @@ static int ensure_default_groups(struct twin_cloud *c)
 
 static json_t *group_json(const struct aws_call *k, const json_t *g)
 {
-	return json_pack("{s:s,s:O,s:O,s:O,s:O,s:o,s:{s:[{s:s,s:{s:[{s:s}]}}]}}", "ownerId",
+	return json_pack("{s:s,s:O,s:O,s:O,s:O,s:o,s:{s:[{s:s,s:{s:[{s:s}]}}]},s:{}}", "ownerId",
 		owner_id(k->c), "groupId", json_object_get(g, "groupId"), "groupName",
 		json_object_get(g, "groupName"), "groupDescription",
 		json_object_get(g, "groupDescription"), "vpcId", json_object_get(g, "vpcId"),
 		"ipPermissions", item_set(json_deep_copy(json_object_get(g, "ipPermissions"))),
 		"ipPermissionsEgress", "item", "ipProtocol", "-1", "ipRanges", "item", "cidrIp",
-		"0.0.0.0/0");
+		"0.0.0.0/0", "tagSet");
 }
 
 static void describe_groups(struct aws_call *k)
@@ -1857,9 +1933,10 @@ static struct twin_cloud *aws_claim(struct twin_server *srv, const struct twin_r
 	struct params p = PARAMS_INIT;
 	struct twin_cloud *c = NULL;
 
-	/* An EC2-signed request with an unknown key still deserves EC2's
-	 * AuthFailure: it goes to the first EC2 cloud, whose check refuses it. */
-	if (twin_awssig_v4_parse(req, &a) == 0) {
+	/* A request signed the EC2 way with an unknown key or a malformed
+	 * signature still deserves EC2's answer (AuthFailure, IncompleteSignature):
+	 * it goes to the first EC2 cloud, whose checks refuse it. */
+	if (twin_awssig_v4_parse(req, &a) != -ENOENT) {
 		c = twin_server_index_get(srv, "aws-key", a.auth.access_key_id);
 		return c ? c : twin_server_index_get(srv, "aws-key", "");
 	}
@@ -1887,7 +1964,7 @@ static int aws_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf 
 	priv->owner[0] = priv->owner[0] == '0' ? '1' : priv->owner[0];
 	if (twin_server_index_creds(srv, c, "aws-key", "access_key_id", err))
 		return -EEXIST;
-	return ensure_default_groups(c);
+	return 0;
 }
 
 static void aws_cleanup(struct twin_cloud *c)
@@ -1934,4 +2011,5 @@ const struct twin_dialect twin_aws_dialect = {
 	.describe = aws_describe,
 	.status = aws_status,
 	.adopt = aws_adopt,
+	.restore = ensure_default_groups,
 };

@@ -376,15 +376,22 @@ static json_t *provider_json(const struct az_call *k)
 		"apiVersions", "2023-09-01");
 }
 
+/* A new reference to obj's "tags" when it is an object, else to {}. */
+static json_t *tags_of(const json_t *obj)
+{
+	json_t *t = json_object_get(obj, "tags");
+
+	return json_is_object(t) ? json_incref(t) : json_object();
+}
+
 static json_t *rg_json(const struct az_call *k, const char *name, const json_t *rec)
 {
 	char id[300];
 
 	snprintf(id, sizeof(id), "/subscriptions/%s/resourceGroups/%s", priv_of(k->c)->sub, name);
-	return json_pack("{s:s,s:s,s:s,s:O,s:{s:s},s:O}", "id", id, "name", name, "type",
+	return json_pack("{s:s,s:s,s:s,s:O,s:{s:s},s:o}", "id", id, "name", name, "type",
 		"Microsoft.Resources/resourceGroups", "location", json_object_get(rec, "location"),
-		"properties", "provisioningState", "Succeeded", "tags",
-		json_object_get(rec, "tags") ? json_object_get(rec, "tags") : json_object());
+		"properties", "provisioningState", "Succeeded", "tags", tags_of(rec));
 }
 
 static void lower(char *s)
@@ -417,9 +424,8 @@ static void put_rg(struct az_call *k, const char *name)
 	snprintf(key, sizeof(key), "%s", name);
 	lower(key);
 	old = twin_cloud_res_get(k->c, RG_KIND, key);
-	twin_cloud_res_put(k->c, RG_KIND, key, json_pack("{s:s,s:s,s:O}", "name", name, "location",
-		k->c->regions[r].name, "tags", json_object_get(k->body, "tags") ?
-		json_object_get(k->body, "tags") : json_object()));
+	twin_cloud_res_put(k->c, RG_KIND, key, json_pack("{s:s,s:s,s:o}", "name", name, "location",
+		k->c->regions[r].name, "tags", tags_of(k->body)));
 	send(k, old ? 200 : 201, rg_json(k, name, twin_cloud_res_get(k->c, RG_KIND, key)));
 }
 
@@ -617,8 +623,12 @@ static json_t *instance_view(const struct twin_vm *vm)
 	if (vm->state != TWIN_VM_PENDING)
 		json_array_append_new(statuses, json_pack("{s:s,s:s,s:s}", "code", pw, "level",
 							  "Info", "displayStatus", d2));
-	return json_pack("{s:s,s:s,s:s,s:s,s:o}", "computerName", vm->name, "osName", "ubuntu",
-			 "osVersion", "22.04", "hyperVGeneration", "V2", "statuses", statuses);
+	return json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:[{s:s,s:s,s:s,s:s,s:s}],s:[]},s:o}",
+			 "computerName", vm->name, "osName", "ubuntu", "osVersion", "22.04",
+			 "hyperVGeneration", "V2", "vmAgent", "vmAgentVersion", "2.9.1.1", "statuses",
+			 "code", "ProvisioningState/succeeded", "level", "Info", "displayStatus",
+			 "Ready", "message", "Guest Agent is running", "time", when,
+			 "extensionHandlers", "statuses", statuses);
 }
 
 static json_t *vm_json(const struct az_call *k, const struct twin_vm *vm, bool view)
@@ -829,8 +839,21 @@ static int vm_checks(struct az_call *k, struct vm_args *a)
 					     "networkInterfaces"));
 }
 
+/* The first NIC reference is primary unless the request says. */
+static void nic_primary(json_t *nics)
+{
+	json_t *n;
+	size_t i;
+
+	json_array_foreach(nics, i, n) {
+		if (json_object_get(n, "properties"))
+			continue;
+		json_object_set_new(n, "properties", json_pack("{s:b}", "primary", i == 0));
+	}
+}
+
 /* The VM's stored properties: the request's, without secrets, with ids. */
-static json_t *stored_props(const struct twin_vm *vm, const json_t *props)
+static json_t *stored_props(const struct twin_vm *vm, const json_t *props, const char *rg_id)
 {
 	json_t *p = json_deep_copy(props), *os = json_object_get(p, "osProfile");
 	json_t *disk = json_object_get(json_object_get(p, "storageProfile"), "osDisk");
@@ -848,6 +871,16 @@ static json_t *stored_props(const struct twin_vm *vm, const json_t *props)
 	json_object_set_new(disk, "name", json_string(name));
 	json_object_set_new(disk, "osType", json_string("Linux"));
 	json_object_set_new(disk, "diskSizeGB", json_integer(30));
+	if (!json_object_get(disk, "managedDisk"))
+		json_object_set_new(disk, "managedDisk", json_pack("{s:s}", "storageAccountType",
+								   "Standard_LRS"));
+	json_object_set_new(json_object_get(disk, "managedDisk"), "id", json_sprintf(
+		"%s/providers/Microsoft.Compute/disks/%s", rg_id, name));
+	if (!json_object_get(json_object_get(p, "storageProfile"), "dataDisks"))
+		json_object_set_new(json_object_get(p, "storageProfile"), "dataDisks", json_array());
+	if (!json_object_get(os, "secrets"))
+		json_object_set_new(os, "secrets", json_array());
+	nic_primary(json_object_get(json_object_get(p, "networkProfile"), "networkInterfaces"));
 	return p;
 }
 
@@ -908,6 +941,7 @@ static struct twin_vm *new_vm(struct az_call *k, const struct vm_args *a, const 
 	const json_t *tags = json_object_get(k->body, "tags");
 	const json_t *zones = json_object_get(k->body, "zones");
 	const struct twin_region *r = &k->c->regions[a->region];
+	char rg_id[256];
 
 	if (!vm)
 		return NULL;
@@ -923,7 +957,9 @@ static struct twin_vm *new_vm(struct az_call *k, const struct vm_args *a, const 
 		json_object_update(vm->tags, (json_t *)tags);
 	json_object_set_new(vm->extra, "id", json_string(arm_id));
 	json_object_set_new(vm->extra, "resourceGroup", json_string(k->orig[3]));
-	json_object_set_new(vm->extra, "properties", stored_props(vm, a->props));
+	snprintf(rg_id, sizeof(rg_id), "/subscriptions/%s/resourceGroups/%s", priv_of(k->c)->sub,
+		 k->orig[3]);
+	json_object_set_new(vm->extra, "properties", stored_props(vm, a->props, rg_id));
 	if (vm_user_data(k, vm, a->props)) {
 		twin_cloud_vm_free(vm);
 		return NULL;
@@ -1082,21 +1118,59 @@ static const char *const net_types[] = { "virtualnetworks", "networkinterfaces",
 static const char *const net_names[] = { "virtualNetworks", "networkInterfaces",
 	"publicIPAddresses", "networkSecurityGroups" };
 
-/* Fill in what Azure adds to a network resource on PUT. */
-static void net_defaults(size_t type, json_t *props)
+static json_t *etag(void)
 {
-	json_object_set_new(props, "provisioningState", json_string("Succeeded"));
-	if (type == 1) {
-		json_t *ipc = json_object_get(json_array_get(json_object_get(props,
-						"ipConfigurations"), 0), "properties");
+	char id[37];
+
+	hash_uuid4(id);
+	return json_sprintf("W/\"%s\"", id);
+}
+
+/* A NIC's IP configurations as Azure completes them. */
+static void nic_configs(json_t *props, const char *nic_id)
+{
+	json_t *cfg;
+	size_t i;
+
+	json_array_foreach(json_object_get(props, "ipConfigurations"), i, cfg) {
+		json_t *ipc = json_object_get(cfg, "properties");
+		const char *name = json_string_value(json_object_get(cfg, "name"));
 		char ip[16];
 
+		if (!ipc) {
+			ipc = json_object();
+			json_object_set_new(cfg, "properties", ipc);
+		}
 		snprintf(ip, sizeof(ip), "10.0.0.%u", 4 + (unsigned)(twin_rand_uniform() * 250));
-		if (ipc && !json_object_get(ipc, "privateIPAddress"))
+		json_object_set_new(cfg, "id", json_sprintf("%s/ipConfigurations/%s", nic_id,
+							    name ? name : "ipconfig1"));
+		json_object_set_new(cfg, "etag", etag());
+		if (!json_object_get(ipc, "privateIPAddress"))
 			json_object_set_new(ipc, "privateIPAddress", json_string(ip));
-		if (ipc)
-			json_object_set_new(ipc, "privateIPAllocationMethod", json_string("Dynamic"));
+		json_object_set_new(ipc, "privateIPAllocationMethod", json_string("Dynamic"));
+		json_object_set_new(ipc, "provisioningState", json_string("Succeeded"));
+		json_object_set_new(ipc, "primary", json_boolean(i == 0));
+	}
+}
+
+/* Fill in what Azure adds to a network resource on PUT. */
+static void net_defaults(size_t type, json_t *rec, json_t *props, const char *id)
+{
+	char guid[37];
+
+	hash_uuid4(guid);
+	json_object_set_new(rec, "etag", etag());
+	if (!json_object_get(rec, "tags"))
+		json_object_set_new(rec, "tags", json_object());
+	json_object_set_new(props, "provisioningState", json_string("Succeeded"));
+	json_object_set_new(props, "resourceGuid", json_string(guid));
+	if (type == 1) {
+		nic_configs(props, id);
 		json_object_set_new(props, "macAddress", json_string("00-0D-3A-00-00-01"));
+		json_object_set_new(props, "primary", json_true());
+		json_object_set_new(props, "enableIPForwarding", json_false());
+		json_object_set_new(props, "dnsSettings", json_pack("{s:[],s:[]}", "dnsServers",
+								    "appliedDnsServers"));
 	} else if (type == 2 && !json_object_get(props, "publicIPAllocationMethod")) {
 		json_object_set_new(props, "publicIPAllocationMethod", json_string("Dynamic"));
 	}
@@ -1175,7 +1249,7 @@ static void net_put(struct az_call *k, size_t type, const char *id, const char *
 		props = json_object();
 		json_object_set_new(rec, "properties", props);
 	}
-	net_defaults(type, props);
+	net_defaults(type, rec, props, id);
 	json_object_set_new(rec, "id", json_string(id));
 	json_object_set_new(rec, "name", json_string(k->orig[7]));
 	json_object_set_new(rec, "type", json_sprintf("Microsoft.Network/%s", net_names[type]));
@@ -1396,7 +1470,7 @@ static int az_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf *
 {
 	struct az_priv *p = calloc(1, sizeof(*p));
 	const json_t *cr = twin_cloud_cred(c);
-	char sub[64], tenant[64], rg[128];
+	char sub[64], tenant[64];
 
 	if (!p)
 		return -ENOMEM;
@@ -1418,7 +1492,15 @@ static int az_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf *
 			  c->name, p->sub, p->tenant);
 		return -EEXIST;
 	}
-	/* The credential's resource group exists from the start, in the first region. */
+	return 0;
+}
+
+/* The credential's resource group exists from the start, in the first region. */
+static int az_restore(struct twin_cloud *c)
+{
+	const struct az_priv *p = c->priv;
+	char rg[128];
+
 	snprintf(rg, sizeof(rg), "%s", p->rg);
 	lower(rg);
 	return twin_cloud_res_put(c, RG_KIND, rg, json_pack("{s:s,s:s,s:{}}", "name", p->rg,
@@ -1480,4 +1562,5 @@ const struct twin_dialect twin_azure_dialect = {
 	.describe = az_describe,
 	.status = az_status,
 	.adopt = az_adopt,
+	.restore = az_restore,
 };

@@ -138,11 +138,21 @@ static json_t *stats(struct twin_cloud *c)
 	return o;
 }
 
-static void reset(struct twin_cloud *c)
+/* Reset one cloud (c) or all (c NULL) and answer. */
+static void reset(struct twin_ctx *ctx, struct twin_cloud *c)
 {
-	twin_cloud_lock(c);
-	twin_cloud_reset(c);
-	twin_cloud_unlock(c);
+	struct sbuf err = SBUF_INIT;
+	size_t n = c ? 1 : twin_server_nclouds(ctx->srv);
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = twin_server_reset_cloud(ctx->srv, c ? c : twin_server_cloud_at(ctx->srv, i),
+					     &err);
+	if (rc)
+		ctl_error(ctx, 500, err.len ? sbuf_str(&err) : "reset failed");
+	else
+		twin_resp_json(ctx->resp, 200, json_pack("{s:s}", "reset", c ? c->name : "all"));
+	sbuf_release(&err);
 }
 
 static bool is(const struct twin_ctx *ctx, const char *method)
@@ -182,8 +192,7 @@ static void one_cloud(struct twin_ctx *ctx, struct twin_cloud *c, const char *wh
 			twin_cloud_unlock(c);
 		}
 	} else if (strcmp(what, "reset") == 0 && is(ctx, "POST")) {
-		reset(c);
-		twin_resp_json(ctx->resp, 200, json_pack("{s:s}", "reset", c->name));
+		reset(ctx, c);
 	} else {
 		ctl_error(ctx, known_endpoint(what) ? 405 : 404, "no such control endpoint or method");
 	}
@@ -235,9 +244,7 @@ void twin_ctl_handle(struct twin_ctx *ctx)
 	} else if (strcmp(p, "inventory") == 0 && is(ctx, "GET")) {
 		get_inventory(ctx);
 	} else if (strcmp(p, "reset") == 0 && is(ctx, "POST")) {
-		for (size_t i = 0; i < twin_server_nclouds(ctx->srv); i++)
-			reset(twin_server_cloud_at(ctx->srv, i));
-		twin_resp_json(ctx->resp, 200, json_pack("{s:s}", "reset", "all"));
+		reset(ctx, NULL);
 	} else {
 		ctl_error(ctx, 404, "no such control endpoint or method");
 	}

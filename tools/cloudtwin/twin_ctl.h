@@ -10,7 +10,9 @@
  *   GET  /_twin/clouds/{c}/faults           fault, rate-limit and quota settings
  *   PUT|PATCH|POST /_twin/clouds/{c}/faults change some of them
  *   GET  /_twin/clouds/{c}/stats            request counters
- *   POST /_twin/clouds/{c}/reset            forget its VMs and state
+ *   POST /_twin/clouds/{c}/reset            back to its start: configured
+ *                                           settings, default resources and
+ *                                           preloaded VMs only
  *   POST /_twin/reset                       the same for every cloud
  */
 #ifndef TWIN_CTL_H

@@ -66,6 +66,11 @@ struct twin_dialect {
 	/* Give a new VM made outside the API (preloaded) its id, key and
 	 * dialect fields; name, zone, region, spec and image are set. */
 	int (*adopt)(struct twin_cloud *c, struct twin_vm *vm);
+	/* Put back what a fresh cloud has besides VMs (default security
+	 * groups, the credential's resource group): after setup and after
+	 * every reset, which empties the resource store.  Called with the
+	 * cloud locked (or not yet shared).  0 or -ENOMEM.  May be NULL. */
+	int (*restore)(struct twin_cloud *c);
 };
 
 extern const struct twin_dialect twin_aws_dialect;

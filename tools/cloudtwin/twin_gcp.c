@@ -347,7 +347,8 @@ static void token_endpoint(struct twin_ctx *ctx)
 }
 
 /* Check the bearer: a token we issued or a self-signed JWT (JS client
- * with useJWTAccessWithScope).  0 or -1 after answering 401. */
+ * with useJWTAccessWithScope).  0 or -1 after answering 401, or 403 for
+ * a good token of another cloud (its account has no role here). */
 static int authenticate(struct gcp_call *k)
 {
 	const char *tok = twin_req_bearer(k->ctx->req);
@@ -366,6 +367,9 @@ static int authenticate(struct gcp_call *k)
 			      clock_wall_ms() / 1000, &idx);
 	if (!rc && idx == k->c->index)
 		return 0;
+	if (!rc)
+		return gcp_error_doc(k->ctx, 403, "forbidden", "PERMISSION_DENIED",
+				     "The caller does not have permission");
 	peek = rc == -EACCES ? peek_claims(tok) : NULL;
 	acct = peek ? account(k->c, body_str(peek, "iss")) : NULL;
 	if (acct && !jwt_verify(acct->key, tok, strlen(tok), NULL, &claims) &&
@@ -844,6 +848,17 @@ static void aggregated_instances(struct gcp_call *k)
 
 /* ---- operations --------------------------------------------------------------------------- */
 
+/* The numeric id of the instance an operation acts on ("" once it is gone). */
+static const char *target_id(const struct gcp_call *k, const struct twin_op *op)
+{
+	size_t i = twin_cloud_vm_after(k->c, op->target_seq - 1);
+	struct twin_vm *vm = twin_cloud_vm_at(k->c, i, k->ctx->now);
+
+	if (!vm || vm->seq != op->target_seq)
+		return "";
+	return json_string_value(json_object_get(vm->extra, "id"));
+}
+
 static json_t *operation_json(const struct gcp_call *k, const struct twin_op *op, int64_t now)
 {
 	bool done = twin_cloud_op_done(op, now);
@@ -861,6 +876,8 @@ static json_t *operation_json(const struct gcp_call *k, const struct twin_op *op
 		link(k, "/zones/%s/operations/%s", op->where, op->id));
 	if (done)
 		json_object_set_new(o, "endTime", json_string(end));
+	if (op->target_seq)
+		json_object_set_new(o, "targetId", json_string(target_id(k, op)));
 	if (done && op->error_code[0]) {
 		json_object_set_new(o, "error", json_pack("{s:[{s:s,s:s}]}", "errors", "code",
 			op->error_code, "message", op->error_message));
@@ -1450,8 +1467,9 @@ static void regions(struct gcp_call *k, const char *p)
 		for (r = 0; r < k->c->nregions; r++)
 			json_array_append_new(items, region_json(k, r));
 		twin_cloud_unlock(k->c);
-		return twin_resp_json(k->ctx->resp, 200, json_pack("{s:s,s:o,s:o}", "kind",
-			"compute#regionList", "items", items, "selfLink", link(k, "/regions")));
+		return twin_resp_json(k->ctx->resp, 200, json_pack("{s:s,s:s+,s:o,s:o}", "kind",
+			"compute#regionList", "id", "projects/", k->project, "items", items,
+			"selfLink", link(k, "/regions")));
 	}
 	for (r = 0; r < k->c->nregions; r++) {
 		size_t n = strlen(k->c->regions[r].name);

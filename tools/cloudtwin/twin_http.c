@@ -32,9 +32,12 @@ struct twin_http {
 	char url[320];
 };
 
+#define DRAIN_FACTOR 16	/* bodies this many times the ceiling are cut off */
+
 struct conn_req {
 	struct twin_req req;
 	struct twin_resp resp;
+	size_t received;	/* body bytes seen, kept or not */
 	bool started, answered, bad_target, bad_headers;
 };
 
@@ -212,12 +215,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		return answer(h, con, cr);
 	}
 	if (*upload_data_size) {
+		/* MHD cannot answer while a body is still arriving: past the
+		 * ceiling the rest is read and dropped, and the answer (413) comes
+		 * at its end; a client that streams on and on is cut off. */
+		cr->received += *upload_data_size;
 		if (!cr->answered)
 			twin_req_add_body(&cr->req, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		if (cr->req.body_too_big && !cr->answered)
-			return answer(h, con, cr);
-		return MHD_YES;
+		return cr->received / DRAIN_FACTOR > h->max_body ? MHD_NO : MHD_YES;
 	}
 	if (cr->answered)
 		return MHD_YES;

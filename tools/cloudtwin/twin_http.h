@@ -7,8 +7,9 @@
  * (raw target, headers in order, body up to a ceiling) and calls the
  * handler once per request on the connection's thread; the handler
  * fills a twin_resp or asks for the connection to be dropped.  A body
- * over the ceiling is answered at once (the handler sees body_too_big)
- * and the connection closed.
+ * over the ceiling is read to its end and dropped, and the handler then
+ * sees body_too_big (and answers 413); a body over 16 times
+ * the ceiling gets the connection closed while still arriving.
  */
 #ifndef TWIN_HTTP_H
 #define TWIN_HTTP_H

@@ -339,10 +339,10 @@ static json_t *token_body(struct os_call *k, const json_t *cr, bool scoped, int6
 	clock_rfc3339(clock_wall_ms(), 1, now, sizeof(now));
 	clock_rfc3339(expires * 1000, 1, exp, sizeof(exp));
 	twin_rand_hex(audit, 22);
-	t = json_pack("{s:[s],s:{s:s,s:O,s:{s:s,s:s},s:n},s:[s],s:s,s:s}", "methods", "password",
-		"user", "id", p->user_id, "name", json_object_get(cr, "username"), "domain", "id",
-		dom_id, "name", dom, "password_expires_at", "audit_ids", audit, "issued_at", now,
-		"expires_at", exp);
+	t = json_pack("{s:[s],s:{s:s,s:O,s:{s:s,s:s},s:n},s:[s],s:s,s:s,s:{}}", "methods",
+		"password", "user", "id", p->user_id, "name", json_object_get(cr, "username"),
+		"domain", "id", dom_id, "name", dom, "password_expires_at", "audit_ids", audit,
+		"issued_at", now, "expires_at", exp, "extras");
 	if (t && scoped) {
 		json_object_set_new(t, "project", json_pack("{s:s,s:O,s:{s:s,s:s}}", "id",
 			p->project_id, "name", json_object_get(cr, "project"), "domain", "id", dom_id,
@@ -626,11 +626,12 @@ static void list_servers(struct os_call *k, bool detail)
 		if (vm->seq >= below || !visible(k, vm) || !server_matches(k, vm, name ? &re : NULL))
 			continue;
 		if (n == limit) {
-			struct twin_vm *last = twin_cloud_vm(k->c, json_string_value(json_object_get(
-				json_array_get(out, json_array_size(out) - 1), "id")), k->ctx->now);
+			const char *last = json_string_value(json_object_get(json_array_get(out,
+				json_array_size(out) - 1), "id"));
 
-			json_object_set_new(doc, "servers_links", next_link(k, detail ?
-				"servers/detail" : "servers", limit, last ? last->id : ""));
+			if (last)	/* limit=0: an empty page, nothing to continue from */
+				json_object_set_new(doc, "servers_links", next_link(k, detail ?
+					"servers/detail" : "servers", limit, last));
 			break;
 		}
 		json_array_append_new(out, detail ? server_json(k, vm) : json_pack("{s:s,s:s,s:o}",
@@ -1043,13 +1044,14 @@ static json_t *network_json(struct os_call *k, const char *which)
 
 	net_ids(k, which, net, subnet);
 	return json_pack("{s:s,s:s,s:s,s:[s],s:s,s:s,s:b,s:b,s:b,s:i,s:[],s:[s],s:b,s:[],s:s,s:s,"
-			 "s:i,s:s,s:b}",
+			 "s:i,s:s,s:b,s:s,s:n,s:n,s:b,s:n,s:b}",
 		"id", net, "name", which, "status", "ACTIVE", "subnets", subnet, "tenant_id",
 		priv_of(k->c)->project_id, "project_id", priv_of(k->c)->project_id, "admin_state_up",
 		1, "shared", ext, "router:external", ext, "mtu", 1450, "availability_zone_hints",
 		"availability_zones", "nova", "port_security_enabled", 1, "tags", "created_at",
 		"2024-01-01T00:00:00Z", "updated_at", "2024-01-01T00:00:00Z", "revision_number", 1,
-		"description", "", "is_default", ext);
+		"description", "", "is_default", ext, "dns_domain", "", "ipv4_address_scope",
+		"ipv6_address_scope", "l2_adjacency", 1, "qos_policy_id", "vlan_transparent", 0);
 }
 
 static json_t *subnet_json(struct os_call *k, const char *which)
@@ -1063,12 +1065,15 @@ static json_t *subnet_json(struct os_call *k, const char *which)
 	snprintf(gw, sizeof(gw), ext ? "172.24.4.1" : "10.%u.0.1", idx);
 	snprintf(start, sizeof(start), ext ? "172.24.4.2" : "10.%u.0.2", idx);
 	snprintf(end, sizeof(end), ext ? "172.24.4.254" : "10.%u.255.254", idx);
-	return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:b,s:[{s:s,s:s}],s:[],s:[],s:s,s:s,s:s}",
+	return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:b,s:[{s:s,s:s}],s:[],s:[],s:s,s:s,s:s,"
+			 "s:s,s:i,s:n,s:n,s:n,s:n,s:[],s:[]}",
 		"id", subnet, "name", ext ? "public-subnet" : "private-subnet", "network_id", net,
 		"tenant_id", priv_of(k->c)->project_id, "ip_version", 4, "cidr", cidr,
 		"gateway_ip", gw, "enable_dhcp", !ext, "allocation_pools", "start", start, "end", end,
 		"dns_nameservers", "host_routes", "project_id", priv_of(k->c)->project_id,
-		"created_at", "2024-01-01T00:00:00Z", "description", "");
+		"created_at", "2024-01-01T00:00:00Z", "description", "", "updated_at",
+		"2024-01-01T00:00:00Z", "revision_number", 1, "ipv6_address_mode", "ipv6_ra_mode",
+		"segment_id", "subnetpool_id", "service_types", "tags");
 }
 
 /* Networks and subnets: the fixed pair every region has. */
@@ -1118,6 +1123,27 @@ static json_t *group_json(struct twin_cloud *c, const char *id, const json_t *sg
 		"updated_at", "2024-01-01T00:00:00Z", "revision_number", 1, "stateful", 1);
 }
 
+/* Neutron's default group: all egress, and ingress from its own members. */
+static void default_rules(struct twin_cloud *c, const char *sg)
+{
+	static const struct {
+		const char *dir, *eth;
+	} rules[] = { { "egress", "IPv4" }, { "egress", "IPv6" }, { "ingress", "IPv4" },
+		      { "ingress", "IPv6" } };
+
+	for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++) {
+		char id[37], seed[128];
+
+		snprintf(seed, sizeof(seed), "rule/%s/%zu", sg, r);
+		stable_uuid(c, seed, id);
+		twin_cloud_res_put(c, RULE_KIND, id, json_pack("{s:s,s:s,s:s,s:n,s:n,s:n,s:n,s:s*,s:s,s:s}",
+			"id", id, "security_group_id", sg, "direction", rules[r].dir, "protocol",
+			"port_range_min", "port_range_max", "remote_ip_prefix", "remote_group_id",
+			rules[r].dir[0] == 'i' ? sg : NULL, "ethertype", rules[r].eth, "tenant_id",
+			priv_of(c)->project_id));
+	}
+}
+
 static void ensure_default_groups(struct twin_cloud *c)
 {
 	for (size_t i = 0; i < c->nregions; i++) {
@@ -1125,10 +1151,11 @@ static void ensure_default_groups(struct twin_cloud *c)
 
 		snprintf(seed, sizeof(seed), "sg/%s/default", c->regions[i].name);
 		stable_uuid(c, seed, id);
-		if (!twin_cloud_res_get(c, SG_KIND, id))
-			twin_cloud_res_put(c, SG_KIND, id, json_pack("{s:s,s:s,s:I}", "name",
-				"default", "description", "Default security group", "region_idx",
-				(json_int_t)i));
+		if (twin_cloud_res_get(c, SG_KIND, id))
+			continue;
+		twin_cloud_res_put(c, SG_KIND, id, json_pack("{s:s,s:s,s:I}", "name", "default",
+			"description", "Default security group", "region_idx", (json_int_t)i));
+		default_rules(c, id);
 	}
 }
 
@@ -1318,9 +1345,12 @@ static void glance_images(struct os_call *k, const char *rest)
 		if (name && strcmp(name, m->name) != 0)
 			continue;
 		if (n == limit) {
-			snprintf(next, sizeof(next), "/v2/images?limit=%ld&marker=%s", limit,
-				 k->c->images[i - 1].id);
-			json_object_set_new(doc, "next", json_string(next));
+			/* limit=0 is an empty page with no image to continue from */
+			if (n > 0) {
+				snprintf(next, sizeof(next), "/v2/images?limit=%ld&marker=%s",
+					 limit, k->c->images[i - 1].id);
+				json_object_set_new(doc, "next", json_string(next));
+			}
 			break;
 		}
 		json_array_append_new(list, glance_image_json(k, m));
@@ -1554,6 +1584,11 @@ static int os_setup(struct twin_server *srv, struct twin_cloud *c, struct sbuf *
 	c->priv = p;
 	stable_hex(c, "user", p->user_id);
 	stable_hex(c, "project", p->project_id);
+	return 0;
+}
+
+static int os_restore(struct twin_cloud *c)
+{
 	ensure_default_groups(c);
 	return 0;
 }
@@ -1593,4 +1628,5 @@ const struct twin_dialect twin_openstack_dialect = {
 	.describe = os_describe,
 	.status = os_status,
 	.adopt = os_adopt,
+	.restore = os_restore,
 };

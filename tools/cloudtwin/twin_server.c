@@ -105,6 +105,8 @@ static int add_cloud(struct twin_server *s, const json_t *conf, char **sa_pem, s
 	rc = twin_map_put(&s->by_name, c->name, c, NULL);
 	if (!rc && d->setup)
 		rc = d->setup(s, c, err);
+	if (!rc && d->restore)
+		rc = d->restore(c);
 	if (!rc && strcmp(d->name, "azure") == 0)
 		s->need_tls = true;
 	return rc;
@@ -141,8 +143,23 @@ static int preload(struct twin_cloud *c, struct sbuf *err)
 	if (rc) {
 		sbuf_reset(err);
 		sbuf_addf(err, "cloud %s: cannot preload %lld VMs: %s", c->name, (long long)n,
-			  strerror(-rc));
+			  rc == -EDQUOT ? "over quota.vcpus_per_region" :
+			  rc == -ENOSPC ? "over quota.max_vms" : strerror(-rc));
 	}
+	return rc;
+}
+
+int twin_server_reset_cloud(struct twin_server *s, struct twin_cloud *c, struct sbuf *err)
+{
+	int rc;
+
+	(void)s;
+	twin_cloud_lock(c);
+	twin_cloud_reset(c);
+	rc = c->dialect->restore ? c->dialect->restore(c) : 0;
+	if (!rc)
+		rc = preload(c, err);
+	twin_cloud_unlock(c);
 	return rc;
 }
 
@@ -323,7 +340,7 @@ void twin_server_free(struct twin_server *s)
 
 const char *twin_server_http_url(const struct twin_server *s)
 {
-	return s->http ? twin_http_url(s->http) : NULL;
+	return s->http ? twin_http_url(s->http) : "http://127.0.0.1";
 }
 
 const char *twin_server_https_url(const struct twin_server *s)

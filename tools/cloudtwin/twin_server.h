@@ -56,14 +56,19 @@ void twin_server_free(struct twin_server *s);
 /* Serve one request (what the listeners call; tests call it directly). */
 void twin_server_handle(struct twin_server *s, struct twin_req *req, struct twin_resp *resp);
 
-/* "http://127.0.0.1:PORT" and "https://127.0.0.1:PORT" once started
- * (the latter NULL without a TLS listener). */
+/* "http://127.0.0.1:PORT" and "https://127.0.0.1:PORT" once started (the
+ * former "http://127.0.0.1" before, the latter NULL without a TLS listener). */
 const char *twin_server_http_url(const struct twin_server *s);
 const char *twin_server_https_url(const struct twin_server *s);
 /* The CA file clients trust for the TLS listener. */
 const char *twin_server_ca_file(const struct twin_server *s);
 
 size_t twin_server_nclouds(const struct twin_server *s);
+/* Put a cloud back as it started: its VMs, resources, idempotency and
+ * nonce records forgotten, settings and stats as configured, the
+ * dialect's defaults and the preloaded VMs (with new ids) made again.
+ * Takes the cloud's lock.  0 or -errno with err. */
+int twin_server_reset_cloud(struct twin_server *s, struct twin_cloud *c, struct sbuf *err);
 struct twin_cloud *twin_server_cloud_at(const struct twin_server *s, size_t i);
 struct twin_cloud *twin_server_cloud(const struct twin_server *s, const char *name);
 

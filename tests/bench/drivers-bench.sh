@@ -1,7 +1,7 @@
 #!/bin/sh
 # Benchmark of the real drivers through the mount (the figures):
 #
-#   tests/bench/drivers.sh [VMS]          (default 500; BFS_OUT for the programs)
+#   tests/bench/drivers-bench.sh [VMS]          (default 500; BFS_OUT for the programs)
 #
 # A group of VMS VMs spread evenly over every twin cloud whose driver is
 # built and whose cloudtwin dialect is ready, each VM taking 2 s to boot.
