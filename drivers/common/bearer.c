@@ -23,6 +23,8 @@
 #define BEARER_DEFAULT_MARGIN_MS (5 * 60 * 1000)
 #define BEARER_UNKNOWN_TTL_MS (60 * 60 * 1000)
 #define BEARER_MAX_HEADERS 24
+#define BEARER_POOL_DEFAULT 16
+#define BEARER_POOL_MAX 256
 
 struct bearer {
 	struct http_client *http;
@@ -55,6 +57,9 @@ int bearer_new(const struct bearer_opts *opts, struct bearer **out, struct drv_e
 		return drv_fail(err, EINVAL, "BadOptions", "a token cache needs a fetch and a header");
 	if (ho.ca_file && !*ho.ca_file)
 		ho.ca_file = NULL;
+	ho.pool = opts->pool > 0 ? (unsigned)(opts->pool < BEARER_POOL_MAX ? opts->pool :
+							      BEARER_POOL_MAX) :
+				   BEARER_POOL_DEFAULT;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;

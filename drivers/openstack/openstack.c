@@ -106,6 +106,7 @@ static int conn_tools(struct openstack_conn *c, const json_t *spec, struct drv_e
 	struct bearer_opts bo = {
 		.fetch = openstack_keystone_fetch, .arg = c, .header = "X-Auth-Token",
 		.ca_file = json_string_value(json_object_get(spec, "ca_file")),
+		.pool = (long)json_integer_value(json_object_get(spec, "concurrency")),
 	};
 
 	c->flavors = json_object();
