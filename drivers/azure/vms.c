@@ -500,7 +500,9 @@ int azure_create_vm(void *conn, const struct drv_ctx *ctx, const struct drv_vm_r
 		rc = vm_put(c, ctx, req, vm_size, &img, nic, tags, out, err);
 		if (rc && !err->retryable && !azure_setup_lost(c, err))
 			create_undo(c, ctx, req->name);
-	} else if (rc == -ENOENT || rc == -EINVAL) {
+	} else if (rc != -ENOMEM && !err->retryable) {
+		/* ResourceGroupNotFound, InvalidResourceReference to our subnet, ...:
+		 * set up again on the retry when the message names what we made. */
 		azure_setup_lost(c, err);
 	}
 	if (rc == 0)

@@ -371,7 +371,7 @@ static int cached_image(struct gcp_conn *c, const char *name, char *path, size_t
 int gcp_image_path(struct gcp_conn *c, const struct drv_ctx *ctx, const char *image, char *path,
 		   size_t size, struct drv_error *err)
 {
-	struct image_walk w = { c, NULL, NULL, json_object() };
+	struct image_walk w = { c, NULL, NULL, NULL };
 	char msg[192];
 	int rc;
 
@@ -385,6 +385,7 @@ int gcp_image_path(struct gcp_conn *c, const struct drv_ctx *ctx, const char *im
 	}
 	if (cached_image(c, image, path, size) == 0)
 		return 0;
+	w.families = json_object();
 	rc = w.families ? gcp_list_images_walk(c, ctx, &w, err) : -ENOMEM;
 	json_decref(w.families);
 	if (rc == 0 && cached_image(c, image, path, size) == 0)

@@ -94,8 +94,10 @@ print(json.dumps(c))' "$DRV_CLOUD" "${1:-{\}}"
 
 tree_connect() { # name [credential-patch] [spec-patch]
 	mkdir "$TREE_MNT/clouds/$1" || drv_fail "mkdir clouds/$1"
-	echo "$(tree_spec_json "${3:-}")" >"$TREE_MNT/clouds/$1/spec" || drv_fail "spec of $1"
-	echo "$(tree_cred_json "${2:-}")" >"$TREE_MNT/clouds/$1/credential" ||
+	# printf, not echo: a key file's "\n" escapes must reach the file as written.
+	printf '%s\n' "$(tree_spec_json "${3:-}")" >"$TREE_MNT/clouds/$1/spec" ||
+		drv_fail "spec of $1"
+	printf '%s\n' "$(tree_cred_json "${2:-}")" >"$TREE_MNT/clouds/$1/credential" ||
 		drv_fail "credential of $1"
 }
 
@@ -140,6 +142,11 @@ tree_group() { # name json
 
 tree_expect_status() { # group want
 	got=$(cat "$TREE_MNT/groups/$1/wait") || drv_fail "wait of $1: $(cat "$TREE_MNT/groups/$1/error")"
+	if [ "$got" != "$2" ]; then	# say why before failing
+		grep -H . "$TREE_MNT/groups/$1/error" "$TREE_MNT/groups/$1"/vms/*/error \
+			"$TREE_MNT/groups/$1"/vms/*/status 2>/dev/null | grep -v ':Running$' | head -20
+		tail -20 "$TREE_MNT/groups/$1/events" 2>/dev/null
+	fi
 	drv_expect "groups/$1 $2" "$2" "$got"
 }
 

@@ -11,22 +11,6 @@ cd "$(dirname "$0")/../.."
 . tests/drv/drv.sh
 . tests/drv/tree.sh
 twin_need curl /usr/bin/python3
-# tree_connect as tests/drv/tree.sh has it, but with the spec written again
-# after the credential: setting a credential loses the spec (engine/cloud.c
-# cloud_configure frees c->spec before copying it; reported), and with it
-# the retries the faults need.
-tree_connect() { # name [credential-patch] [spec-patch]
-	mkdir "$TREE_MNT/clouds/$1" || drv_fail "mkdir clouds/$1"
-	for f in spec credential spec; do
-		if [ $f = spec ]; then v=$(tree_spec_json "${3:-}"); else v=$(tree_cred_json "${2:-}"); fi
-		printf '%s\n' "$v" >"$TREE_MNT/clouds/$1/$f" || drv_fail "$f of $1"
-	done
-	i=0	# the second spec reconnects: give its catalog a moment to arrive
-	while [ -z "$(ls "$TREE_MNT/clouds/$1/specs")" ] && [ $i -lt 50 ]; do
-		i=$((i + 1))
-		sleep 0.1
-	done
-}
 tree_setup azure
 tree_lifecycle standard_b1s standard_b2s ubuntu-22.04
 tree_bad_credential '{"client_secret": "not-the-secret"}' standard_b1s ubuntu-22.04

@@ -53,6 +53,10 @@ wait_status vm1 ACTIVE
 expect "server list" "vm1 ACTIVE" "$(os server list -f value -c Name -c Status)"
 expect "server show by name" "$ID" "$(os server show vm1 -f value -c id)"
 expect "server show flavor" "m1.small (2)" "$(os server show vm1 -f value -c flavor)"
+os server set --property tier=web vm1
+os server unset --property team vm1
+expect "server set/unset --property" "{'tier': 'web'}" \
+	"$(os server show vm1 -f value -c properties)"
 os server stop vm1
 wait_status vm1 SHUTOFF
 os server start vm1

@@ -42,6 +42,12 @@ def state():
 
 
 wait_for(state, NodeState.RUNNING, "PROVISIONING -> RUNNING")
+node = d.ex_get_node("lc-gce", zone)
+check(d.ex_set_node_labels(node, {"team": "blue", "tier": "web"}) is True, "ex_set_node_labels")
+inv = [v for v in inventory(name) if v["name"] == "lc-gce"][0]
+check(inv["tags"] == {"team": "blue", "tier": "web"}, "setLabels replaces the labels", inv["tags"])
+expect_error(lambda: d.ex_set_node_labels(node, {"team": "red"}), "fingerprint",
+             "setLabels with the fingerprint of labels since changed")
 check(d.reboot_node(node) is True, "reboot_node (reset)")
 check(state() == NodeState.RUNNING, "reset leaves the status RUNNING")
 check(d.ex_stop_node(node) is True, "ex_stop_node")

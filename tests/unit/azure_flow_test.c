@@ -386,15 +386,24 @@ static void test_create_resumes(void)
 	void *conn;
 
 	reset();
-	cloud.fail_vm_puts = 1;
+	cloud.fail_vm_puts = 3;	/* as many as one call tries a PUT */
 	conn = connect_with(SECRET);
 	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &vm, &err), -EIO);
 	CU_ASSERT_TRUE(err.retryable);
-	CU_ASSERT_EQUAL(cloud.puts, 6);	/* group, NSG, VNet, IP, NIC, and the VM refused */
-	/* The retry starts at the VM's PUT: its IP and NIC are there already. */
+	/* group, NSG, VNet, IP, NIC, and the VM refused three times */
+	CU_ASSERT_EQUAL(cloud.puts, 8);
+	CU_ASSERT_EQUAL(cloud.vm_puts, 3);
+	/* The engine's retry starts at the VM's PUT: its IP and NIC are there already. */
 	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &vm, &err), 0);
-	CU_ASSERT_EQUAL(cloud.puts, 7);
-	CU_ASSERT_EQUAL(cloud.vm_puts, 2);
+	CU_ASSERT_EQUAL(cloud.puts, 9);
+	CU_ASSERT_EQUAL(cloud.vm_puts, 4);
+	/* One 500 on an idempotent PUT is retried inside the call, as the SDKs do. */
+	req.name = "app-2";
+	req.client_token = "tok-r2";
+	cloud.fail_vm_puts = 1;
+	memset(&err, 0, sizeof(err));
+	CU_ASSERT_EQUAL(baristafs_driver.create_vm(conn, &ctx, &req, &vm, &err), 0);
+	CU_ASSERT_EQUAL(cloud.vm_puts, 6);
 	baristafs_driver.disconnect(conn);
 }
 

@@ -510,6 +510,22 @@ static json_t *metadata_json(const struct twin_vm *vm)
 			 "Mc1B-HBpxv0=", "items", items ? items : json_array());
 }
 
+/* labelFingerprint: changes whenever the labels do, as GCE's does (8 bytes of a hash, base64). */
+static json_t *label_fingerprint(const json_t *labels)
+{
+	char *text = json_dumps(labels, JSON_COMPACT | JSON_SORT_KEYS);
+	unsigned char d[HASH_SHA256_LEN];
+	struct sbuf b = SBUF_INIT;
+	json_t *fp;
+
+	hash_sha256(text ? text : "", text ? strlen(text) : 0, d);
+	free(text);
+	codec_b64_encode(&b, d, 8);
+	fp = json_string(sbuf_str(&b));
+	sbuf_release(&b);
+	return fp;
+}
+
 static json_t *instance_json(const struct gcp_call *k, const struct twin_vm *vm)
 {
 	char created[48];
@@ -547,7 +563,7 @@ static json_t *instance_json(const struct gcp_call *k, const struct twin_vm *vm)
 		"MIGRATE", "automaticRestart", 1, "preemptible", 0, "provisioningModel", "STANDARD"));
 	json_object_set_new(o, "cpuPlatform", json_string("Intel Cascade Lake"));
 	json_object_set(o, "labels", vm->tags);
-	json_object_set_new(o, "labelFingerprint", json_string("42WmSpB8rSM="));
+	json_object_set_new(o, "labelFingerprint", label_fingerprint(vm->tags));
 	json_object_set_new(o, "startRestricted", json_false());
 	json_object_set_new(o, "deletionProtection", json_false());
 	json_object_set_new(o, "fingerprint", json_string("hsRNaKs6Wvo="));
@@ -1209,6 +1225,32 @@ static void act(struct gcp_call *k, struct twin_vm *vm, const char *verb, const 
 		 verbs[i].act != TWIN_ACT_REBOOT ? 0 : act_delay(k->c, verbs[i].act), digest);
 }
 
+/* POST .../setLabels {labels, labelFingerprint}: the fingerprint must be the current one. */
+static void set_labels(struct gcp_call *k, struct twin_vm *vm, const char *zone)
+{
+	json_t *labels = json_object_get(k->body, "labels"), *cur;
+	const char *fp = body_str(k->body, "labelFingerprint");
+	int same;
+
+	if (request_id_bad(k) || replay(k, request_digest()))
+		return;
+	if (labels && !json_is_object(labels))
+		return (void)gcp_error(k, 400, "invalid", "Invalid value for field 'labels'");
+	if (!fp)
+		return (void)gcp_error(k, 400, "required", "Required field 'labelFingerprint' not "
+				       "specified");
+	cur = label_fingerprint(vm->tags);
+	same = !strcmp(fp, json_string_value(cur));
+	json_decref(cur);
+	if (!same)
+		return (void)gcp_error(k, 412, "conditionNotMet", "Supplied fingerprint does not "
+				       "match current metadata fingerprint.");
+	json_object_clear(vm->tags);
+	if (labels)
+		json_object_update(vm->tags, labels);
+	start_op(k, vm, "setLabels", zone, vm->name, 0, request_digest());
+}
+
 /* /zones/<z>/instances/<name>[/<verb>] */
 static void one_instance(struct gcp_call *k, const char *zone, const char *rest)
 {
@@ -1226,6 +1268,8 @@ static void one_instance(struct gcp_call *k, const char *zone, const char *rest)
 		twin_resp_json(k->ctx->resp, 200, instance_json(k, vm));
 	else if (!slash && !strcmp(m, "DELETE"))
 		act(k, vm, "", zone);
+	else if (slash && !strcmp(m, "POST") && !strcmp(slash + 1, "setLabels"))
+		set_labels(k, vm, zone);
 	else if (slash && !strcmp(m, "POST"))
 		act(k, vm, slash + 1, zone);
 	else

@@ -842,6 +842,66 @@ static void delete_server(struct os_call *k, struct twin_vm *vm)
 	twin_resp_json(k->ctx->resp, 204, NULL);
 }
 
+/* Nova's metadata checks: an object of strings, keys 1 to 255 bytes, values at most 255. */
+static int metadata_bad(struct os_call *k, const json_t *meta)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(meta))
+		return nova_error(k, 400, "badRequest", "Malformed request body");
+	json_object_foreach((json_t *)meta, key, v) {
+		if (!json_is_string(v))
+			return nova_error(k, 400, "badRequest", "Invalid input for field/attribute "
+					  "%s. Value: %s. is not of type 'string'", key, key);
+		if (!*key || strlen(key) > 255 || strlen(json_string_value(v)) > 255)
+			return nova_error(k, 400, "badRequest", "Invalid input for field/attribute "
+					  "metadata. Value: %s. Additional properties are not "
+					  "allowed", key);
+	}
+	return 0;
+}
+
+/* /servers/{id}/metadata[/{key}]: GET, PUT (replace all), POST (merge), DELETE of one key. */
+static void server_metadata(struct os_call *k, struct twin_vm *vm, const char *key)
+{
+	const char *m = k->ctx->req->method;
+	json_t *meta = json_object_get(k->body, key ? "meta" : "metadata");
+
+	if (!key && strcmp(m, "GET") == 0) {
+		twin_resp_json(k->ctx->resp, 200, json_pack("{s:O}", "metadata", vm->tags));
+	} else if (!key && (strcmp(m, "PUT") == 0 || strcmp(m, "POST") == 0)) {
+		if (metadata_bad(k, meta))
+			return;
+		if (strcmp(m, "PUT") == 0)
+			json_object_clear(vm->tags);
+		json_object_update(vm->tags, meta);
+		twin_resp_json(k->ctx->resp, 200, json_pack("{s:O}", "metadata", vm->tags));
+	} else if (key && strcmp(m, "GET") == 0) {
+		if (!json_object_get(vm->tags, key))
+			return (void)nova_error(k, 404, "itemNotFound", "Metadata item was not "
+						"found");
+		twin_resp_json(k->ctx->resp, 200, json_pack("{s:{s:O}}", "meta", key,
+							    json_object_get(vm->tags, key)));
+	} else if (key && strcmp(m, "PUT") == 0) {
+		if (metadata_bad(k, meta))
+			return;
+		if (json_object_size(meta) != 1 || !json_object_get(meta, key))
+			return (void)nova_error(k, 400, "badRequest", "Request body and URI "
+						"mismatch");
+		json_object_update(vm->tags, meta);
+		twin_resp_json(k->ctx->resp, 200, json_pack("{s:O}", "meta", meta));
+	} else if (key && strcmp(m, "DELETE") == 0) {
+		if (json_object_del(vm->tags, key))
+			return (void)nova_error(k, 404, "itemNotFound", "Metadata item was not "
+						"found");
+		twin_resp_json(k->ctx->resp, 204, NULL);
+	} else {
+		nova_error(k, 405, "HTTPMethodNotAllowed", "The method specified is not allowed "
+			   "for this resource.");
+	}
+}
+
 /* /servers/{id}[/action] */
 static void one_server(struct os_call *k, const char *id, const char *rest)
 {
@@ -858,6 +918,10 @@ static void one_server(struct os_call *k, const char *id, const char *rest)
 		delete_server(k, vm);
 	else if (strcmp(rest, "/action") == 0 && strcmp(m, "POST") == 0)
 		server_action(k, vm);
+	else if (strcmp(rest, "/metadata") == 0)
+		server_metadata(k, vm, NULL);
+	else if (strncmp(rest, "/metadata/", 10) == 0 && rest[10])
+		server_metadata(k, vm, rest + 10);
 	else if (strcmp(rest, "/os-security-groups") == 0)
 		twin_resp_json(k->ctx->resp, 200, json_pack("{s:[]}", "security_groups"));
 	else
