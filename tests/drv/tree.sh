@@ -7,6 +7,7 @@
 #   tree_connect NAME [SECRET-PATCH]   mkdir clouds/NAME, spec and credential
 #                             with echo only, as a user would
 #   tree_wait_health NAME WORD          until health starts with WORD
+#   tree_wait_catalog NAME    until specs/ and images/ list the cloud's catalog
 #   tree_live                 VMs cloudtwin holds that are not terminated
 #
 # The mount and cloudtwin listen on 127.0.0.1 only and are stopped by pid in
@@ -101,6 +102,16 @@ tree_connect() { # name [credential-patch] [spec-patch]
 		drv_fail "credential of $1"
 }
 
+# The catalog is read after the connection is made: until specs/ and images/ list it.
+tree_wait_catalog() { # name
+	i=0
+	while [ -z "$(ls "$TREE_MNT/clouds/$1/specs")" ] || [ -z "$(ls "$TREE_MNT/clouds/$1/images")" ]; do
+		i=$((i + 1))
+		[ $i -lt 150 ] || drv_fail "clouds/$1: no catalog in 15 s: $(cat "$TREE_MNT/clouds/$1/error")"
+		sleep 0.1
+	done
+}
+
 tree_wait_health() { # name word
 	i=0
 	until case $(cat "$TREE_MNT/clouds/$1/health") in "$2"*) true ;; *) false ;; esac; do
@@ -168,6 +179,7 @@ tree_finish() { # group
 tree_lifecycle() { # spec1 spec2 image
 	tree_connect c1 "" '{"retries": 8}'
 	tree_wait_health c1 ok
+	tree_wait_catalog c1
 	[ -f "$TREE_MNT/clouds/c1/specs/$1" ] || drv_fail "specs/$1 missing: $(ls "$TREE_MNT/clouds/c1/specs")"
 	grep -q '^vcpus ' "$TREE_MNT/clouds/c1/specs/$1" || drv_fail "specs/$1 has no vcpus"
 	echo "ok: specs/$1: $(tr '\n' ' ' <"$TREE_MNT/clouds/c1/specs/$1")"
