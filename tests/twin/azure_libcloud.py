@@ -108,6 +108,16 @@ inv = [v for v in inventory(name) if v["name"] == "raw-az"][0]
 check(inv["user_data"] == "#!/bin/sh\necho hi\n", "customData kept (decoded)", inv["user_data"])
 r = d.connection.request(vm2, params={"api-version": "2020-06-01"}, method="PUT", data=body)
 check(r.status == 200, "a second PUT by id updates (200)", r.status)
+# List All with statusOnly=true: every VM with its instance view, the power state in it
+allvms = "/subscriptions/%s/providers/Microsoft.Compute/virtualMachines" % cr["subscription_id"]
+r = d.connection.request(allvms, params={"api-version": "2024-03-01", "statusOnly": "true"})
+views = {v["name"]: v["properties"].get("instanceView") for v in r.object["value"]}
+check(views.get("raw-az") and any(s["code"].startswith("ProvisioningState/")
+                                  for s in views["raw-az"]["statuses"]),
+      "List All statusOnly=true carries each VM's instance view", views.get("raw-az"))
+r = d.connection.request(allvms, params={"api-version": "2024-03-01"})
+check(all("instanceView" not in v["properties"] for v in r.object["value"]),
+      "List All without statusOnly has no instance views")
 bad = dict(body, properties=dict(body["properties"], hardwareProfile={"vmSize": "Standard_X9"}))
 expect_error(lambda: d.connection.request(vm2 + "x", params={"api-version": "2020-06-01"},
                                           method="PUT", data=bad), "InvalidParameter",

@@ -1084,6 +1084,9 @@ out_unlock:
 static void list_vms(struct az_call *k, const char *rg)
 {
 	const char *skip = params_get(&k->ctx->req->query, "$skiptoken");
+	const char *so = params_get(&k->ctx->req->query, "statusOnly");
+	/* List All's statusOnly=true: each VM with its instance view (power state). */
+	bool status_only = !rg && so && !strcasecmp(so, "true");
 	uint64_t after = skip ? strtoull(skip, NULL, 10) : 0;
 	json_t *v = json_array(), *doc;
 	size_t n = 0;
@@ -1098,12 +1101,13 @@ static void list_vms(struct az_call *k, const char *rg)
 			continue;
 		if (n == PAGE) {
 			json_object_set_new(doc, "nextLink", json_sprintf("%s%s?api-version=%s&"
-				"$skiptoken=%llu", k->ctx->root, k->ctx->req->raw_path,
+				"%s$skiptoken=%llu", k->ctx->root, k->ctx->req->raw_path,
 				params_get(&k->ctx->req->query, "api-version"),
+				status_only ? "statusOnly=true&" : "",
 				(unsigned long long)twin_cloud_vm_at(k->c, i - 1, k->ctx->now)->seq));
 			break;
 		}
-		json_array_append_new(v, vm_json(k, vm, false));
+		json_array_append_new(v, vm_json(k, vm, status_only));
 		n++;
 	}
 	twin_cloud_unlock(k->c);
