@@ -332,7 +332,7 @@ static void health_task(void *arg, bool cancelled)
 		set_health(e, c, msg.buf);
 		c->next_health = clock_mono_ms() + (rc ? HEALTH_RETRY_MS : c->health_ms);
 		if (rc == 0 && !c->catalog_loaded)
-			c->next_catalog = 0;
+			c->next_catalog = 1;	/* due now (0 would mean never) */
 	}
 	conn_put(cn);
 	pthread_mutex_unlock(&e->lock);

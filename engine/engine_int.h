@@ -88,7 +88,8 @@ struct cloud {
 	int64_t health_ms;
 	int64_t catalog_ms;
 	int64_t action_timeout_ms;
-	int64_t next_poll, next_health, next_catalog; /* monotonic due times */
+	/* Monotonic due times; next_catalog 0: none (no connection). */
+	int64_t next_poll, next_health, next_catalog;
 	uint32_t poll_gen;	/* only the latest queued poll task runs */
 	int64_t poll_due;	/* when that poll task is due, 0 when none */
 	bool health_queued, catalog_queued;

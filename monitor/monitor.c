@@ -196,6 +196,8 @@ int monitor_vm_remove(struct monitor *mon, const char *vm_id)
 	pthread_rwlock_unlock(&mon->vms_lock);
 	if (!vm)
 		return -ENOENT;
+	/* Its history is complete when this returns, whoever still holds it. */
+	tsdb_source_close(vm->src);
 	monitor_vm_unref(vm);
 	return 0;
 }

@@ -830,6 +830,16 @@ struct tsdb_source *tsdb_source_new(struct tsdb *db, const char *name, int inter
 	return src;
 }
 
+void tsdb_source_close(struct tsdb_source *src)
+{
+	if (!src)
+		return;
+	pthread_mutex_lock(&src->lock);
+	for (size_t i = 0; i < src->nseries; i++)
+		close_minute(src, src->series[i]);
+	pthread_mutex_unlock(&src->lock);
+}
+
 void tsdb_source_free(struct tsdb_source *src)
 {
 	struct tsdb *db;

@@ -60,6 +60,9 @@ void tsdb_close(struct tsdb *db);
  */
 struct tsdb_source *tsdb_source_new(struct tsdb *db, const char *name, int interval_s);
 void tsdb_source_free(struct tsdb_source *src);
+/* Write the open minute of every series now (the source is going away,
+ * though a reader may still hold it); later samples open new minutes. */
+void tsdb_source_close(struct tsdb_source *src);
 
 /*
  * Store one point.  0; -EINVAL with *reason (static or in the source,
