@@ -803,6 +803,104 @@ static void delete_instance(struct ali_call *k)
 	act(k, TWIN_ACT_TERMINATE, "Force");
 }
 
+/* ---- tags: TagResources, UntagResources (ResourceType=instance) ---------------------------------- */
+
+/* The instances of ResourceId.1..N (lock held); NULL after answering. */
+static int tag_targets(struct ali_call *k, struct twin_vm **vms, size_t max, size_t *n)
+{
+	const char *type = param(k, "ResourceType");
+	char name[32];
+
+	if (!type)
+		return ali_error(k, 400, "MissingParameter", "The input parameter \"ResourceType\" "
+				 "that is mandatory for processing this request is not supplied.");
+	if (strcasecmp(type, "instance"))
+		return ali_error(k, 400, "InvalidResourceType.NotSupported", "The specified "
+				 "ResourceType is not supported.");
+	for (*n = 0; *n < max; (*n)++) {
+		const char *id;
+
+		snprintf(name, sizeof(name), "ResourceId.%zu", *n + 1);
+		id = param(k, name);
+		if (!id)
+			break;
+		vms[*n] = twin_cloud_vm(k->c, id, k->ctx->now);
+		if (!vms[*n] || !listed(vms[*n]) || vms[*n]->region != k->region)
+			return ali_error(k, 404, "InvalidResourceId.NotFound", "The specified "
+					 "ResourceIds are not found in our records.");
+	}
+	if (*n == 0)
+		return ali_error(k, 400, "MissingParameter", "The input parameter \"ResourceId\" "
+				 "that is mandatory for processing this request is not supplied.");
+	return 0;
+}
+
+static void tag_resources(struct ali_call *k)
+{
+	struct twin_vm *vms[50];
+	json_t *tags = json_object();
+	char name[32];
+	size_t n, i;
+
+	for (i = 1; i <= 20; i++) {
+		const char *key, *value;
+
+		snprintf(name, sizeof(name), "Tag.%zu.Key", i);
+		key = param(k, name);
+		snprintf(name, sizeof(name), "Tag.%zu.Value", i);
+		value = param(k, name);
+		if (!key)
+			break;
+		if (!*key || strlen(key) > 128 || !strncasecmp(key, "aliyun", 6) ||
+		    !strncasecmp(key, "acs:", 4) || (value && strlen(value) > 128)) {
+			json_decref(tags);
+			return (void)ali_error(k, 400, "InvalidTagKey.Malformed", "The specified "
+					       "Tag.%zu.Key is not valid.", i);
+		}
+		json_object_set_new(tags, key, json_string(value ? value : ""));
+	}
+	if (!json_object_size(tags)) {
+		json_decref(tags);
+		return (void)ali_error(k, 400, "MissingParameter", "The input parameter \"Tag\" "
+				       "that is mandatory for processing this request is not supplied.");
+	}
+	twin_cloud_lock(k->c);
+	if (tag_targets(k, vms, sizeof(vms) / sizeof(vms[0]), &n) == 0) {
+		for (i = 0; i < n; i++)
+			json_object_update(vms[i]->tags, tags);
+		ali_send(k, ali_doc(k));
+	}
+	twin_cloud_unlock(k->c);
+	json_decref(tags);
+}
+
+static void untag_resources(struct ali_call *k)
+{
+	const char *all = param(k, "All");
+	struct twin_vm *vms[50];
+	char name[32];
+	size_t n;
+
+	twin_cloud_lock(k->c);
+	if (tag_targets(k, vms, sizeof(vms) / sizeof(vms[0]), &n) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (all && !strcasecmp(all, "true"))
+				json_object_clear(vms[i]->tags);
+			for (size_t t = 1; t <= 20; t++) {
+				const char *key;
+
+				snprintf(name, sizeof(name), "TagKey.%zu", t);
+				key = param(k, name);
+				if (!key)
+					break;
+				json_object_del(vms[i]->tags, key);
+			}
+		}
+		ali_send(k, ali_doc(k));
+	}
+	twin_cloud_unlock(k->c);
+}
+
 /* ---- catalog ------------------------------------------------------------------------------------- */
 
 static void describe_regions(struct ali_call *k)
@@ -1123,6 +1221,8 @@ static const struct ali_action actions[] = {
 	{ "StopInstance", stop_instance, false },
 	{ "RebootInstance", reboot_instance, false },
 	{ "DeleteInstance", delete_instance, false },
+	{ "TagResources", tag_resources, true },
+	{ "UntagResources", untag_resources, true },
 	{ "DescribeSecurityGroups", describe_groups, true },
 	{ "CreateSecurityGroup", create_group, true },
 	{ "AuthorizeSecurityGroup", authorize_group, true },
