@@ -11,7 +11,7 @@
  * so the engine's retry resumes the wait rather than repeating the work.
  *
  * GET, PUT and DELETE that fail retryably (5xx, 429, transport) are
- * tried again here, up to AZURE_TRIES, as azure-core's RetryPolicy does;
+ * tried again (bearer_json_idem), as azure-core's RetryPolicy does;
  * POST actions are left to the engine.
  *
  * nextLink is followed verbatim (it is absolute and carries api-version
@@ -32,40 +32,18 @@
 #define AZURE_POLL_DEFAULT_MS 1000
 #define AZURE_POLL_MAX_MS 10000
 #define AZURE_MAX_PAGES 1000
-/* Idempotent calls are tried this often within the engine's one call (a
- * poll is several requests: one 5xx should not fail it all), pausing at
- * most this long between tries; the engine's own retries come on top. */
-#define AZURE_TRIES 3
-#define AZURE_RETRY_MAX_PAUSE_MS 2000
 
 static bool absolute(const char *path)
 {
 	return strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0;
 }
 
-/* GET, PUT, DELETE: ARM's idempotent methods, retried here as the Azure SDKs retry them. */
-static bool idempotent(const char *method)
-{
-	return !strcmp(method, "GET") || !strcmp(method, "PUT") || !strcmp(method, "DELETE");
-}
-
-/* The pause before retry `n` (1-based): the cloud's Retry-After, else 100 ms doubling. */
-static int64_t retry_pause_ms(const struct drv_error *e, int n)
-{
-	int64_t ms = e->retry_after_ms > 0 ? e->retry_after_ms : 100LL << (n - 1);
-
-	return ms > AZURE_RETRY_MAX_PAUSE_MS ? AZURE_RETRY_MAX_PAUSE_MS : ms;
-}
-
 int azure_call(struct azure_conn *c, const struct drv_ctx *ctx, const char *method,
 	       const char *path, const char *api, const json_t *body,
 	       struct http_response *resp, json_t **out, struct drv_error *err)
 {
-	struct drv_error local = { 0 };
-	struct drv_error *e = err ? err : &local;
-	int64_t deadline = ctx ? ctx->deadline_ms : 0, pause;
 	char *url;
-	int n, rc, tries = idempotent(method) ? AZURE_TRIES : 1;
+	int n, rc;
 
 	if (absolute(path))
 		n = asprintf(&url, "%s", path);
@@ -74,20 +52,7 @@ int azure_call(struct azure_conn *c, const struct drv_ctx *ctx, const char *meth
 			     api);
 	if (n < 0)
 		return -ENOMEM;
-	for (n = 1;; n++) {
-		rc = bearer_json(c->auth, ctx, method, url, body, azure_error, resp, out, e);
-		if (rc == 0 || !e->retryable || n >= tries)
-			break;
-		pause = retry_pause_ms(e, n);
-		if (deadline && clock_mono_ms() + pause >= deadline)
-			break;
-		clock_sleep_ms(pause);
-		if (resp) {
-			http_response_release(resp);
-			*resp = (struct http_response)HTTP_RESPONSE_INIT;
-		}
-		memset(e, 0, sizeof(*e));
-	}
+	rc = bearer_json_idem(c->auth, ctx, method, url, body, azure_error, resp, out, err);
 	free(url);
 	return rc;
 }

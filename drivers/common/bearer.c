@@ -25,6 +25,7 @@
 #define BEARER_MAX_HEADERS 24
 #define BEARER_POOL_DEFAULT 16
 #define BEARER_POOL_MAX 256
+#define BEARER_RETRY_MAX_PAUSE_MS 2000
 
 struct bearer {
 	struct http_client *http;
@@ -321,4 +322,37 @@ int bearer_json(struct bearer *b, const struct drv_ctx *ctx, const char *method,
 	http_response_release(&own);
 	free(text);
 	return rc;
+}
+
+static bool bearer_idempotent(const char *method)
+{
+	return !strcmp(method, "GET") || !strcmp(method, "PUT") || !strcmp(method, "DELETE") ||
+	       !strcmp(method, "HEAD");
+}
+
+int bearer_json_idem(struct bearer *b, const struct drv_ctx *ctx, const char *method,
+		     const char *url, const json_t *body, bearer_error_fn map,
+		     struct http_response *resp, json_t **out, struct drv_error *err)
+{
+	struct drv_error local = { 0 };
+	struct drv_error *e = err ? err : &local;
+	int64_t deadline = ctx ? ctx->deadline_ms : 0, pause;
+	int tries = bearer_idempotent(method) ? BEARER_TRIES : 1, rc;
+
+	for (int n = 1;; n++) {
+		rc = bearer_json(b, ctx, method, url, body, map, resp, out, e);
+		if (rc == 0 || !e->retryable || n >= tries)
+			return rc;
+		pause = e->retry_after_ms > 0 ? e->retry_after_ms : 100LL << (n - 1);
+		if (pause > BEARER_RETRY_MAX_PAUSE_MS)
+			pause = BEARER_RETRY_MAX_PAUSE_MS;
+		if (deadline && clock_mono_ms() + pause >= deadline)
+			return rc;
+		clock_sleep_ms(pause);
+		if (resp) {
+			http_response_release(resp);
+			*resp = (struct http_response)HTTP_RESPONSE_INIT;
+		}
+		memset(e, 0, sizeof(*e));
+	}
 }

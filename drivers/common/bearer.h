@@ -109,4 +109,17 @@ int bearer_json(struct bearer *b, const struct drv_ctx *ctx, const char *method,
 		const json_t *body, bearer_error_fn map, struct http_response *resp, json_t **out,
 		struct drv_error *err);
 
+/*
+ * bearer_json(), with an idempotent method (GET, PUT, DELETE, HEAD) that
+ * fails retryably (5xx, 429, transport) tried again, up to BEARER_TRIES in
+ * all, after Retry-After or 100 ms doubling (at most 2 s), within the
+ * deadline: what the clouds' own SDKs do for one request of an operation
+ * that takes several (a poll, a lookup before a create), so that one 5xx
+ * does not fail the whole operation.  Other methods are tried once.
+ */
+#define BEARER_TRIES 3
+int bearer_json_idem(struct bearer *b, const struct drv_ctx *ctx, const char *method,
+		     const char *url, const json_t *body, bearer_error_fn map,
+		     struct http_response *resp, json_t **out, struct drv_error *err);
+
 #endif

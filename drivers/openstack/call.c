@@ -67,7 +67,9 @@ int openstack_call(struct openstack_conn *c, const struct drv_ctx *ctx, const ch
 		return rc;
 	if (asprintf(&url, "%s%s", root, path) < 0)
 		return -ENOMEM;
-	rc = bearer_json(c->auth, ctx, method, url, body, openstack_error, NULL, out, err);
+	/* GET, PUT, DELETE tried again on a 5xx (bearer_json_idem): a create is a
+	 * lookup by tag and then the POST, a poll several listings. */
+	rc = bearer_json_idem(c->auth, ctx, method, url, body, openstack_error, NULL, out, err);
 	free(url);
 	return rc;
 }
