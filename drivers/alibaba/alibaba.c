@@ -59,7 +59,8 @@ static int alibaba_read_spec(struct alibaba_conn *c, const json_t *spec, struct 
 	if (rc == 0 && !c->bandwidth[0])
 		snprintf(c->bandwidth, sizeof(c->bandwidth), "%s", ALIBABA_DEFAULT_BANDWIDTH);
 	if (rc == 0) {
-		struct http_client_opts o = { .ca_file = ca[0] ? ca : NULL };
+		struct http_client_opts o = { .ca_file = ca[0] ? ca : NULL,
+					      .pool = conf_pool(spec) };
 
 		rc = http_client_new(&o, &c->http, err);
 	}

@@ -47,7 +47,8 @@ static int aws_read_spec(struct aws_conn *c, const json_t *spec, struct drv_erro
 	if (rc == 0 && !c->image_owners[0])
 		snprintf(c->image_owners, sizeof(c->image_owners), "%s", AWS_DEFAULT_OWNERS);
 	if (rc == 0) {
-		struct http_client_opts o = { .ca_file = ca[0] ? ca : NULL };
+		struct http_client_opts o = { .ca_file = ca[0] ? ca : NULL,
+					      .pool = conf_pool(spec) };
 
 		rc = http_client_new(&o, &c->http, err);
 	}

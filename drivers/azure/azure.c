@@ -91,7 +91,7 @@ static int azure_connect(const struct drv_config *cfg, void **conn, struct drv_e
 	struct bearer_opts bo = {
 		.fetch = azure_token_fetch, .arg = c, .header = "Authorization", .scheme = "Bearer",
 		.ca_file = json_string_value(json_object_get(cfg->spec, "ca_file")),
-		.pool = (long)json_integer_value(json_object_get(cfg->spec, "concurrency")),
+		.pool = conf_pool(cfg->spec),
 	};
 	int rc;
 

@@ -23,8 +23,6 @@
 #define BEARER_DEFAULT_MARGIN_MS (5 * 60 * 1000)
 #define BEARER_UNKNOWN_TTL_MS (60 * 60 * 1000)
 #define BEARER_MAX_HEADERS 24
-#define BEARER_POOL_DEFAULT 16
-#define BEARER_POOL_MAX 256
 #define BEARER_RETRY_MAX_PAUSE_MS 2000
 
 struct bearer {
@@ -49,7 +47,8 @@ struct bearer {
 
 int bearer_new(const struct bearer_opts *opts, struct bearer **out, struct drv_error *err)
 {
-	struct http_client_opts ho = { .ca_file = opts ? opts->ca_file : NULL };
+	struct http_client_opts ho = { .ca_file = opts ? opts->ca_file : NULL,
+				       .pool = opts ? opts->pool : 0 };
 	pthread_condattr_t ca;
 	struct bearer *b;
 	int rc;
@@ -58,9 +57,6 @@ int bearer_new(const struct bearer_opts *opts, struct bearer **out, struct drv_e
 		return drv_fail(err, EINVAL, "BadOptions", "a token cache needs a fetch and a header");
 	if (ho.ca_file && !*ho.ca_file)
 		ho.ca_file = NULL;
-	ho.pool = opts->pool > 0 ? (unsigned)(opts->pool < BEARER_POOL_MAX ? opts->pool :
-							      BEARER_POOL_MAX) :
-				   BEARER_POOL_DEFAULT;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;

@@ -52,9 +52,7 @@ struct bearer_opts {
 	bearer_fetch_fn fetch;
 	void *arg;		/* passed to fetch; borrowed for the cache's life */
 	const char *ca_file;	/* NULL or "": the system's CAs only (http.h) */
-	/* Idle HTTP handles kept: the calls the engine runs at once on the
-	 * cloud (spec "concurrency"); 0: the engine's default, 16. */
-	long pool;
+	unsigned pool;		/* idle HTTP handles kept (conf_pool); 0: http.h's default */
 	const char *header;	/* "Authorization" or "X-Auth-Token" (copied) */
 	const char *scheme;	/* "Bearer", or NULL: the header carries the bare token */
 	int64_t margin_ms;	/* 0: 5 minutes */

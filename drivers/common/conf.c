@@ -54,3 +54,15 @@ int conf_endpoint(const char *given, const char *tmpl, const char *region, char 
 	}
 	return 0;
 }
+
+#define CONF_POOL_DEFAULT 16	/* engine/call.c's default concurrency */
+#define CONF_POOL_MAX 256
+
+unsigned conf_pool(const json_t *spec)
+{
+	json_int_t n = json_integer_value(json_object_get(spec, "concurrency"));
+
+	if (n <= 0)
+		return CONF_POOL_DEFAULT;
+	return n < CONF_POOL_MAX ? (unsigned)n : CONF_POOL_MAX;
+}

@@ -30,4 +30,11 @@ int conf_str(const json_t *obj, const char *what, const char *key, bool required
 int conf_endpoint(const char *given, const char *tmpl, const char *region, char *buf,
 		  size_t len, struct drv_error *err);
 
+/*
+ * The idle HTTP handles a connection keeps (http_client_opts.pool): as
+ * many as the calls the engine runs at once on the cloud, spec
+ * "concurrency" (the engine's default, 16, when absent), at most 256.
+ */
+unsigned conf_pool(const json_t *spec);
+
 #endif

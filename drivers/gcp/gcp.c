@@ -154,7 +154,7 @@ static int conn_tools(struct gcp_conn *c, const json_t *spec, struct drv_error *
 	struct bearer_opts bo = {
 		.fetch = gcp_token_fetch, .arg = c, .header = "Authorization", .scheme = "Bearer",
 		.ca_file = json_string_value(json_object_get(spec, "ca_file")),
-		.pool = (long)json_integer_value(json_object_get(spec, "concurrency")),
+		.pool = conf_pool(spec),
 	};
 
 	c->inserts = json_object();

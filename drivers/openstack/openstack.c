@@ -24,6 +24,8 @@
 
 #include <openssl/crypto.h>
 
+#include "drivers/common/conf.h"
+
 /* A copy of o[key] when it is a non-empty string, else of def (may be NULL). */
 static int dup_key(const json_t *o, const char *key, const char *def, char **out)
 {
@@ -106,7 +108,7 @@ static int conn_tools(struct openstack_conn *c, const json_t *spec, struct drv_e
 	struct bearer_opts bo = {
 		.fetch = openstack_keystone_fetch, .arg = c, .header = "X-Auth-Token",
 		.ca_file = json_string_value(json_object_get(spec, "ca_file")),
-		.pool = (long)json_integer_value(json_object_get(spec, "concurrency")),
+		.pool = conf_pool(spec),
 	};
 
 	c->flavors = json_object();

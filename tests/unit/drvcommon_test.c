@@ -440,6 +440,17 @@ static void test_conf(void)
 	CU_ASSERT_EQUAL(conf_endpoint("https://a-very-long-host-name.example.com/", "x", "r", url,
 				      16, &e), -EINVAL);
 	json_decref(o);
+	/* The HTTP pool follows the engine's concurrency: default 16, at most 256. */
+	for (size_t i = 0; i < 5; i++) {
+		static const struct { const char *spec; unsigned want; } cases[] = {
+			{ "{}", 16 }, { "{\"concurrency\": 64}", 64 }, { "{\"concurrency\": 1}", 1 },
+			{ "{\"concurrency\": 5000}", 256 }, { "{\"concurrency\": \"8\"}", 16 },
+		};
+
+		o = json_loads(cases[i].spec, 0, NULL);
+		CU_ASSERT_EQUAL(conf_pool(o), cases[i].want);
+		json_decref(o);
+	}
 }
 
 /* ---- memo and once ------------------------------------------------------------ */
