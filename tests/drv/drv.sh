@@ -122,6 +122,12 @@ echo baristafs'
 	drv reboot "$id" >/dev/null && drv wait "$id" Running 30 || drv_fail "reboot"
 	echo "ok: rebooted"
 	if out=$(drv tag "$id" tier=front); then
+		# The cloud keeps it: the one VM of this scenario carries tier=front.
+		twin_get "/_twin/clouds/$DRV_NAME/inventory" | "$TWIN_PY" -c '
+import json, sys
+vms = [v for v in json.load(sys.stdin)["vms"] if v["state"] != "terminated"]
+sys.exit(0 if any(v["tags"].get("tier") == "front" for v in vms) else 1)' ||
+			drv_fail "tag: the cloud does not hold tier=front"
 		echo "ok: tagged"
 	else
 		# The cloud (cloudtwin) may lack the tagging calls: say so, never call it a pass.

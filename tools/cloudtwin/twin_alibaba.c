@@ -805,59 +805,57 @@ static void delete_instance(struct ali_call *k)
 
 /* ---- tags: TagResources, UntagResources (ResourceType=instance) ---------------------------------- */
 
-/* The instances of ResourceId.1..N (lock held); NULL after answering. */
-static int tag_targets(struct ali_call *k, struct twin_vm **vms, size_t max, size_t *n)
+#define TAG_MAX_RESOURCES 50
+
+/* The instances of ResourceId.N into vms (lock held); 0, or nonzero after answering. */
+static int tag_targets(struct ali_call *k, struct twin_vm **vms, size_t *n)
 {
 	const char *type = param(k, "ResourceType");
-	char name[32];
+	json_t *ids = json_array(), *id;
+	size_t i;
+	int rc = 0;
 
 	if (!type)
-		return ali_error(k, 400, "MissingParameter", "The input parameter \"ResourceType\" "
-				 "that is mandatory for processing this request is not supplied.");
-	if (strcasecmp(type, "instance"))
-		return ali_error(k, 400, "InvalidResourceType.NotSupported", "The specified "
-				 "ResourceType is not supported.");
-	for (*n = 0; *n < max; (*n)++) {
-		const char *id;
-
-		snprintf(name, sizeof(name), "ResourceId.%zu", *n + 1);
-		id = param(k, name);
-		if (!id)
+		rc = ali_error(k, 400, "MissingParameter", "The input parameter \"ResourceType\" "
+			       "that is mandatory for processing this request is not supplied.");
+	else if (strcasecmp(type, "instance"))
+		rc = ali_error(k, 400, "InvalidResourceType.NotSupported", "The specified "
+			       "ResourceType is not supported.");
+	else if (!ids || twin_params_list(&k->p, "ResourceId", ids) ||
+		 json_array_size(ids) > TAG_MAX_RESOURCES)
+		rc = ali_error(k, 400, "InvalidResourceId.Malformed", "The specified ResourceId "
+			       "is not valid.");
+	else if (!json_array_size(ids))
+		rc = ali_error(k, 400, "MissingParameter", "The input parameter \"ResourceId\" "
+			       "that is mandatory for processing this request is not supplied.");
+	*n = 0;
+	json_array_foreach(rc ? NULL : ids, i, id) {
+		vms[i] = twin_cloud_vm(k->c, json_string_value(id), k->ctx->now);
+		if (!vms[i] || !listed(vms[i]) || vms[i]->region != k->region) {
+			rc = ali_error(k, 404, "InvalidResourceId.NotFound", "The specified "
+				       "ResourceIds are not found in our records.");
 			break;
-		vms[*n] = twin_cloud_vm(k->c, id, k->ctx->now);
-		if (!vms[*n] || !listed(vms[*n]) || vms[*n]->region != k->region)
-			return ali_error(k, 404, "InvalidResourceId.NotFound", "The specified "
-					 "ResourceIds are not found in our records.");
+		}
+		*n = i + 1;
 	}
-	if (*n == 0)
-		return ali_error(k, 400, "MissingParameter", "The input parameter \"ResourceId\" "
-				 "that is mandatory for processing this request is not supplied.");
-	return 0;
+	json_decref(ids);
+	return rc;
 }
 
 static void tag_resources(struct ali_call *k)
 {
-	struct twin_vm *vms[50];
-	json_t *tags = json_object();
-	char name[32];
-	size_t n, i;
+	struct twin_vm *vms[TAG_MAX_RESOURCES];
+	json_t *tags = tag_params(k), *v;
+	const char *key;
+	size_t n;
 
-	for (i = 1; i <= 20; i++) {
-		const char *key, *value;
-
-		snprintf(name, sizeof(name), "Tag.%zu.Key", i);
-		key = param(k, name);
-		snprintf(name, sizeof(name), "Tag.%zu.Value", i);
-		value = param(k, name);
-		if (!key)
-			break;
+	json_object_foreach(tags, key, v) {
 		if (!*key || strlen(key) > 128 || !strncasecmp(key, "aliyun", 6) ||
-		    !strncasecmp(key, "acs:", 4) || (value && strlen(value) > 128)) {
+		    !strncasecmp(key, "acs:", 4) || strlen(json_string_value(v)) > 128) {
 			json_decref(tags);
 			return (void)ali_error(k, 400, "InvalidTagKey.Malformed", "The specified "
-					       "Tag.%zu.Key is not valid.", i);
+					       "Tag.n.Key is not valid.");
 		}
-		json_object_set_new(tags, key, json_string(value ? value : ""));
 	}
 	if (!json_object_size(tags)) {
 		json_decref(tags);
@@ -865,8 +863,8 @@ static void tag_resources(struct ali_call *k)
 				       "that is mandatory for processing this request is not supplied.");
 	}
 	twin_cloud_lock(k->c);
-	if (tag_targets(k, vms, sizeof(vms) / sizeof(vms[0]), &n) == 0) {
-		for (i = 0; i < n; i++)
+	if (tag_targets(k, vms, &n) == 0) {
+		for (size_t i = 0; i < n; i++)
 			json_object_update(vms[i]->tags, tags);
 		ali_send(k, ali_doc(k));
 	}
@@ -877,28 +875,27 @@ static void tag_resources(struct ali_call *k)
 static void untag_resources(struct ali_call *k)
 {
 	const char *all = param(k, "All");
-	struct twin_vm *vms[50];
-	char name[32];
-	size_t n;
+	struct twin_vm *vms[TAG_MAX_RESOURCES];
+	json_t *keys = json_array(), *key;
+	size_t n, j;
 
+	if (!keys || twin_params_list(&k->p, "TagKey", keys)) {
+		json_decref(keys);
+		return (void)ali_error(k, 400, "InvalidTagKey.Malformed", "The specified TagKey is "
+				       "not valid.");
+	}
 	twin_cloud_lock(k->c);
-	if (tag_targets(k, vms, sizeof(vms) / sizeof(vms[0]), &n) == 0) {
+	if (tag_targets(k, vms, &n) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			if (all && !strcasecmp(all, "true"))
 				json_object_clear(vms[i]->tags);
-			for (size_t t = 1; t <= 20; t++) {
-				const char *key;
-
-				snprintf(name, sizeof(name), "TagKey.%zu", t);
-				key = param(k, name);
-				if (!key)
-					break;
-				json_object_del(vms[i]->tags, key);
-			}
+			json_array_foreach(keys, j, key)
+				json_object_del(vms[i]->tags, json_string_value(key));
 		}
 		ali_send(k, ali_doc(k));
 	}
 	twin_cloud_unlock(k->c);
+	json_decref(keys);
 }
 
 /* ---- catalog ------------------------------------------------------------------------------------- */

@@ -1028,6 +1028,25 @@ static bool valid_vm_name(const char *s)
 				      "0123456789-_.") == n;
 }
 
+/* Virtual Machines - Update: PATCH {"tags": {...}} replaces the tags, as ARM's PATCH does. */
+static void vm_patch(struct az_call *k, struct twin_vm *vm)
+{
+	json_error_t jerr;
+	json_t *body = twin_req_json(k->ctx->req, &jerr), *tags = json_object_get(body, "tags");
+
+	if (!json_is_object(body) || (tags && !json_is_object(tags))) {
+		json_decref(body);
+		return (void)arm_error(k->ctx, 400, "InvalidRequestContent", "The request content "
+				       "was invalid and could not be deserialized.");
+	}
+	if (tags) {
+		json_object_clear(vm->tags);
+		json_object_update(vm->tags, tags);
+	}
+	json_decref(body);
+	send(k, 200, vm_json(k, vm, false));
+}
+
 /* .../resourceGroups/<rg>/providers/Microsoft.Compute/virtualMachines[/<vm>[/<x>]] */
 static void vms_in_group(struct az_call *k)
 {
@@ -1067,6 +1086,11 @@ static void vms_in_group(struct az_call *k)
 		send(k, 200, vm_json(k, vm, expand && !strcasecmp(expand, "instanceView")));
 	} else if (k->n == 9 && seg(k, 8, "instanceview") && is(k, "GET")) {
 		send(k, 200, instance_view(vm));
+	} else if (k->n == 8 && is(k, "PATCH")) {
+		vm_patch(k, vm);
+	} else if (k->n == 8) {
+		arm_error(k->ctx, 405, "MethodNotAllowed", "The requested method %s is not "
+			  "allowed.", k->ctx->req->method);
 	} else if (k->n == 9) {
 		vm_action(k, vm, k->low[8]);
 	} else {
