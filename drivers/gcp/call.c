@@ -42,7 +42,9 @@ int gcp_call(struct gcp_conn *c, const struct drv_ctx *ctx, const char *method, 
 		*out = NULL;
 	if (!url)
 		return -ENOMEM;
-	rc = bearer_json(c->auth, ctx, method, url, body, gcp_error, NULL, out, err);
+	/* GETs and DELETEs tried again on a 5xx (bearer_json_idem): a create reads the
+	 * firewall and image first, a poll reads the operation. */
+	rc = bearer_json_idem(c->auth, ctx, method, url, body, gcp_error, NULL, out, err);
 	free(url);
 	return rc;
 }
