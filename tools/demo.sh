@@ -72,6 +72,10 @@ TWIN=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[
 echo "   $TWIN (log: .demo/cloudtwin.log)"
 
 echo "== mounting $MNT"
+# cloudtwin starts empty every time, so the engine's record starts empty
+# too: a record of the last demo's VMs would name instances this cloudtwin
+# never made.
+rm -rf "$DEMO/state"
 ./baristafs -o "state=$DEMO/state" "$MNT"
 
 echo "== connecting clouds (tools/connect-twin.sh)"
@@ -90,6 +94,10 @@ for c in "$MNT"/clouds/*/; do
 		h=$(cat "$MNT/clouds/$c/health")
 		[ "$h" = checking ] || break
 		sleep 0.2
+	done
+	for _ in $(seq 1 100); do	# the catalog is read once the cloud answers
+		[ "$h" != ok ] || [ -n "$(ls "$MNT/clouds/$c/specs")" ] && break
+		sleep 0.1
 	done
 	printf '   %-16s %s\n' "$c" "$h"
 	[ "$h" = ok ] && [ -n "$(ls "$MNT/clouds/$c/specs")" ] && healthy="$healthy $c"
